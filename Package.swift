@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "edgetm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "edgetm", targets: ["edgetm"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth will import the curl targets.
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+
+        .target(name: "TMRouting"),
+        .target(name: "TMConfig", dependencies: ["TMRouting"]),
+        .target(name: "TMWire", dependencies: ["TMRouting", "CLDNS"]),
+        .target(
+            name: "TMDaemon",
+            dependencies: [
+                "TMRouting", "TMConfig", "TMWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "edgetm",
+            dependencies: [
+                "TMDaemon", "TMConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "TMRoutingTests", dependencies: ["TMRouting"]),
+        .testTarget(name: "TMConfigTests", dependencies: ["TMConfig", "TMRouting"]),
+        .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "TMConfig"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ]
+)

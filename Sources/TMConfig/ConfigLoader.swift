@@ -1,0 +1,93 @@
+import Foundation
+import TMRouting
+
+/// Loads a configuration directory: `edgetm.json` and every `*.json` in its profiles directory.
+/// Everything is read and checked before anything is returned, and every problem is reported.
+public enum ConfigLoader {
+    public static let serverFile = "edgetm.json"
+
+    public static func load(directory: String) -> LoadResult {
+        let log = IssueLog()
+        let settings = readDocument(directory: directory, file: serverFile, log: log).flatMap {
+            ServerConfigReader.read($0, file: serverFile, log: log)
+        }
+        let profilesDirectory = settings?.profilesDirectory ?? "profiles"
+        let drafts = profileFiles(directory: directory, profilesDirectory: profilesDirectory, log: log)
+            .compactMap { file in
+                readDocument(directory: directory, file: file, log: log).flatMap {
+                    ProfileReader.read($0, file: file, log: log)
+                }
+            }
+        checkUniqueness(drafts, zone: settings?.zone, log: log)
+        guard let settings, !log.hasErrors else { return LoadResult(configuration: nil, issues: log.issues) }
+        let configuration = Configuration(directory: directory, listen: settings.listen, zone: settings.zone,
+                                          profiles: number(drafts, zone: settings.zone))
+        return LoadResult(configuration: configuration, issues: log.issues)
+    }
+
+    private static func readDocument(directory: String, file: String, log: IssueLog) -> JSONValue? {
+        let url = URL(fileURLWithPath: directory).appendingPathComponent(file)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            let reason = FileManager.default.fileExists(atPath: url.path) ? "permission denied or not a file" : "no such file"
+            log.error(file, "", "cannot be read: \(reason)")
+            return nil
+        }
+        do {
+            return try JSONValue.parse(data)
+        } catch {
+            log.error(file, "", "is not valid JSON: \(error.message)")
+            return nil
+        }
+    }
+
+    /// `profiles/*.json`, sorted, as paths relative to the configuration directory.
+    private static func profileFiles(directory: String, profilesDirectory: String, log: IssueLog) -> [String] {
+        let url = URL(fileURLWithPath: profilesDirectory, relativeTo: URL(fileURLWithPath: directory + "/"))
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else {
+            log.error(serverFile, "profiles", "directory \"\(profilesDirectory)\" cannot be read")
+            return []
+        }
+        let prefix = profilesDirectory.hasSuffix("/") ? profilesDirectory : profilesDirectory + "/"
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { prefix + $0 }
+    }
+
+    /// Names that must be unique across files; the later occurrence is the one reported.
+    private static func checkUniqueness(_ drafts: [ProfileDraft], zone: ZoneConfig?, log: IssueLog) {
+        var names: [String: String] = [:]
+        var relativeNames: [String: String] = [:]
+        let addressNames = Set(zone?.addresses.map(\.name) ?? [])
+        for draft in drafts {
+            if let first = names[draft.name.lowercased()] {
+                log.error(draft.file, draft.namePath, "profile name \"\(draft.name)\" is already used in \(first)")
+            } else {
+                names[draft.name.lowercased()] = draft.file
+            }
+            if let first = relativeNames[draft.relativeName.lowercased()] {
+                log.error(draft.file, draft.relativeNamePath,
+                          "\"\(draft.relativeName)\" is already the relativeName of the profile in \(first)")
+            } else {
+                relativeNames[draft.relativeName.lowercased()] = draft.file
+            }
+            if let apex = zone?.apex, addressNames.contains(apex.prepending(draft.relativeName)) {
+                log.error(draft.file, draft.relativeNamePath, "\(apex.prepending(draft.relativeName)) already has "
+                    + "addresses in \(serverFile) zone.addresses")
+            }
+        }
+    }
+
+    /// Endpoint ids run across profiles in file and list order, so health can be one flat array.
+    private static func number(_ drafts: [ProfileDraft], zone: ZoneConfig) -> [Profile] {
+        var nextID = 0
+        return drafts.map { draft in
+            let endpoints = draft.endpoints.map { endpoint in
+                defer { nextID += 1 }
+                return Endpoint(id: nextID, name: endpoint.name, target: endpoint.target,
+                                isEnabled: endpoint.isEnabled, priority: endpoint.priority,
+                                alwaysServe: endpoint.alwaysServe, customHeaders: endpoint.customHeaders)
+            }
+            return Profile(name: draft.name, fqdn: zone.apex.prepending(draft.relativeName),
+                           isEnabled: draft.isEnabled, method: draft.method, ttl: draft.ttl,
+                           monitor: draft.monitor, endpoints: endpoints)
+        }
+    }
+}

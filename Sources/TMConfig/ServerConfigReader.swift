@@ -1,0 +1,109 @@
+import TMRouting
+
+/// The server's own settings from `edgetm.json`, before profiles are read.
+struct ServerSettings {
+    var listen: [ListenAddress]
+    var zone: ZoneConfig
+    var profilesDirectory: String
+}
+
+/// Reads and validates `edgetm.json`.
+enum ServerConfigReader {
+    static let defaultListen = ["0.0.0.0:53", "[::]:53"].compactMap(ListenAddress.init)
+
+    static func read(_ document: JSONValue, file: String, log: IssueLog) -> ServerSettings? {
+        guard let root = ObjectReader(document, file: file, path: "", log: log) else { return nil }
+        let listen = readListen(root)
+        let zone = root.object("zone", required: true).flatMap(readZone)
+        let profiles = root.string("profiles") ?? "profiles"
+        root.finish()
+        guard let zone, let listen else { return nil }
+        return ServerSettings(listen: listen, zone: zone, profilesDirectory: profiles)
+    }
+
+    private static func readListen(_ root: ObjectReader) -> [ListenAddress]? {
+        guard let elements = root.array("listen") else { return root.has("listen") ? nil : defaultListen }
+        var addresses: [ListenAddress] = []
+        for (value, path) in elements {
+            guard case .string(let text) = value, let address = ListenAddress(text) else {
+                root.error(atPath: path,
+                           "\(value.shortDescription) is not an address and port such as \"127.0.0.1:53\" or \"[::1]:53\"")
+                return nil
+            }
+            addresses.append(address)
+        }
+        if addresses.isEmpty { root.error("listen", "must list at least one address") }
+        return addresses.isEmpty ? nil : addresses
+    }
+
+    private static func readZone(_ zone: ObjectReader) -> ZoneConfig? {
+        let apex = zone.domainName("name", required: true)
+        let soa = zone.object("soa", required: true).flatMap(readSOA)
+        var nameservers: [DomainName] = []
+        if let elements = zone.array("nameservers", required: true) {
+            for (value, path) in elements {
+                guard case .string(let text) = value, let name = DomainName(text), !name.labels.isEmpty else {
+                    zone.error(atPath: path, "\(value.shortDescription) is not a valid domain name")
+                    continue
+                }
+                nameservers.append(name)
+            }
+            if elements.isEmpty { zone.error("nameservers", "must list at least one name server") }
+        }
+        var addresses: [(name: DomainName, targets: [EndpointTarget])] = []
+        if let table = zone.object("addresses") {
+            addresses = readAddresses(table, apex: apex)
+        }
+        zone.finish()
+        guard let apex, let soa, !nameservers.isEmpty else { return nil }
+        return ZoneConfig(apex: apex, soa: soa, nameservers: nameservers, addresses: addresses)
+    }
+
+    private static func readSOA(_ soa: ObjectReader) -> ZoneConfig.SOA? {
+        let mname = soa.domainName("mname", required: true)
+        let rname = soa.domainName("rname", required: true)
+        let result = mname.flatMap { mname in
+            rname.map { rname in
+                ZoneConfig.SOA(mname: mname, rname: rname,
+                               refresh: soa.uint32("refresh", default: 3600), retry: soa.uint32("retry", default: 600),
+                               expire: soa.uint32("expire", default: 86400), minimum: soa.uint32("minimum", default: 30),
+                               ttl: soa.uint32("ttl", default: 3600))
+            }
+        }
+        soa.finish()
+        return result
+    }
+
+    private static func readAddresses(_ table: ObjectReader, apex: DomainName?)
+        -> [(name: DomainName, targets: [EndpointTarget])] {
+        var result: [(name: DomainName, targets: [EndpointTarget])] = []
+        for key in table.keys {
+            guard let elements = table.array(key) else { continue }
+            guard let name = DomainName(key) else {
+                table.error(key, "\"\(key)\" is not a valid domain name: it \(DomainName.problem(with: key) ?? "")")
+                continue
+            }
+            if let apex, !name.isSubdomain(of: apex) {
+                table.error(key, "\(name) is outside the zone \(apex); only names inside it can have addresses")
+                continue
+            }
+            var targets: [EndpointTarget] = []
+            for (value, path) in elements {
+                guard case .string(let text) = value, let target = EndpointTarget(text), target.isAddress else {
+                    table.error(atPath: path, "\(value.shortDescription) is not an IPv4 or IPv6 address")
+                    continue
+                }
+                targets.append(target)
+            }
+            if targets.isEmpty, elements.isEmpty { table.error(key, "must list at least one address") }
+            result.append((name, targets))
+        }
+        return result
+    }
+}
+
+extension EndpointTarget {
+    var isAddress: Bool {
+        if case .name = self { false } else { true }
+    }
+}

@@ -1,0 +1,52 @@
+import Synchronization
+import TMConfig
+import TMRouting
+import TMWire
+
+/// What the server answers from at one moment: configuration and health, and the answers prepared from both.
+public struct ServingSnapshot: Sendable {
+    public let configuration: Configuration
+    public let health: HealthVector
+    public let content: ZoneContent
+    public let table: AnswerTable
+}
+
+/// Holds the current snapshot. One writer publishes whole snapshots; listener threads read them without locking
+/// on the query path (see `SnapshotReader`).
+public final class SnapshotStore: Sendable {
+    private let current: Mutex<ServingSnapshot>
+    private let generation = Atomic<UInt64>(0)
+
+    public init(_ snapshot: ServingSnapshot) { current = Mutex(snapshot) }
+
+    public func publish(_ snapshot: ServingSnapshot) {
+        current.withLock { $0 = snapshot }
+        generation.add(1, ordering: .releasing)
+    }
+
+    public var snapshot: ServingSnapshot { current.withLock { $0 } }
+
+    var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
+}
+
+/// One listener thread's view of the store: an atomic load per query, the lock only when a new snapshot exists.
+struct SnapshotReader {
+    let store: SnapshotStore
+    private var generation: UInt64
+    private var table: AnswerTable
+
+    init(store: SnapshotStore) {
+        self.store = store
+        generation = store.currentGeneration
+        table = store.snapshot.table
+    }
+
+    mutating func currentTable() -> AnswerTable {
+        let latest = store.currentGeneration
+        if latest != generation {
+            generation = latest
+            table = store.snapshot.table
+        }
+        return table
+    }
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TMConfig
+
+/// A socket could not be set up; the message names the address and the system's reason.
+public struct SocketError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ what: String, _ address: ListenAddress) {
+        description = "\(what) \(address): \(String(cString: strerror(errno)))"
+    }
+}
+
+/// Opens listening sockets. IPv6 sockets are IPv6-only so that `0.0.0.0` and `[::]` can both be bound.
+enum Socket {
+    static func bound(_ address: ListenAddress, stream: Bool) throws -> Int32 {
+        let family = address.isIPv6 ? AF_INET6 : AF_INET
+        let kind = Int32(stream ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue)
+        let fd = socket(family, kind | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketError("cannot open a socket for", address) }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        if address.isIPv6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size)) }
+        let result = withSockaddr(address) { bind(fd, $0, $1) }
+        guard result == 0 else {
+            let error = SocketError("cannot bind", address)
+            close(fd)
+            throw error
+        }
+        if stream, listen(fd, 128) != 0 {
+            let error = SocketError("cannot listen on", address)
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    static func withSockaddr<R>(_ address: ListenAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        switch address.host {
+        case .ipv4(let v4):
+            var storage = sockaddr_in()
+            storage.sin_family = sa_family_t(AF_INET)
+            storage.sin_port = address.port.bigEndian
+            storage.sin_addr.s_addr = v4.value.bigEndian
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .ipv6(let v6):
+            var storage = sockaddr_in6()
+            storage.sin6_family = sa_family_t(AF_INET6)
+            storage.sin6_port = address.port.bigEndian
+            withUnsafeMutableBytes(of: &storage.sin6_addr) { $0.copyBytes(from: v6.bytes) }
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+    }
+
+    static func setNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+}
+
+/// Monotonic seconds, for timeouts.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+extension ListenAddress {
+    var isIPv6: Bool {
+        if case .ipv6 = host { true } else { false }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import TMWire
+
+/// Answers DNS over TCP (RFC 7766) on one listening socket: several queries per connection, pipelining, an idle
+/// timeout, and a cap on connections, all from one poll loop on its own thread.
+final class TCPListener: @unchecked Sendable {
+    // @unchecked: after init, all state is touched only by the listener's own thread.
+    struct Limits {
+        var idleSeconds = 10.0
+        var maxConnections = 256
+        /// Stop reading from a client that does not read its answers.
+        var maxPendingOutput = 256 * 1024
+    }
+
+    private struct Connection {
+        var input: [UInt8] = []
+        var output: [UInt8] = []
+        var lastActivity: Double
+    }
+
+    private let listenFD: Int32
+    private let store: SnapshotStore
+    private let limits: Limits
+    private var connections: [Int32: Connection] = [:]
+
+    init(fd: Int32, store: SnapshotStore, limits: Limits = Limits()) {
+        listenFD = fd
+        self.store = store
+        self.limits = limits
+        Socket.setNonBlocking(fd)
+    }
+
+    func start(name: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    private func run() {
+        var reader = SnapshotReader(store: store)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var fds: [pollfd] = []
+            if connections.count < limits.maxConnections {
+                fds.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
+            }
+            for (fd, connection) in connections {
+                var events = connection.output.count < limits.maxPendingOutput ? Int16(POLLIN) : 0
+                if !connection.output.isEmpty { events |= Int16(POLLOUT) }
+                fds.append(pollfd(fd: fd, events: events, revents: 0))
+            }
+            let ready = poll(&fds, nfds_t(fds.count), 1000)
+            if ready < 0, errno != EINTR { return }
+            let now = monotonicSeconds()
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == listenFD {
+                    acceptConnections(now: now)
+                    continue
+                }
+                if entry.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                    readFrom(entry.fd, chunk: &chunk, now: now, table: reader.currentTable())
+                }
+                if entry.revents & Int16(POLLOUT) != 0 { flush(entry.fd) }
+            }
+            for (fd, connection) in connections where now - connection.lastActivity > limits.idleSeconds {
+                closeConnection(fd)
+            }
+        }
+    }
+
+    private func acceptConnections(now: Double) {
+        while connections.count < limits.maxConnections {
+            let fd = accept(listenFD, nil, nil)
+            guard fd >= 0 else { return }
+            Socket.setNonBlocking(fd)
+            connections[fd] = Connection(lastActivity: now)
+        }
+    }
+
+    private func readFrom(_ fd: Int32, chunk: inout [UInt8], now: Double, table: AnswerTable) {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
+            closeConnection(fd)
+            return
+        }
+        guard count > 0, var connection = connections[fd] else { return }
+        connection.input += chunk[0..<count]
+        connection.lastActivity = now
+        var consumed = 0
+        while connection.input.count - consumed >= 2 {
+            let length = Int(connection.input[consumed]) << 8 | Int(connection.input[consumed + 1])
+            guard connection.input.count - consumed - 2 >= length else { break }
+            let start = consumed + 2
+            consumed = start + length
+            let response = connection.input.withUnsafeBytes {
+                DNSResponder.respond(to: UnsafeRawBufferPointer(rebasing: $0[start..<start + length]), table: table,
+                                     transport: .tcp)
+            }
+            if let response {
+                connection.output += [UInt8(response.count >> 8), UInt8(response.count & 0xff)] + response
+            }
+        }
+        connection.input.removeFirst(consumed)
+        connections[fd] = connection
+        flush(fd)
+    }
+
+    private func flush(_ fd: Int32) {
+        guard var connection = connections[fd], !connection.output.isEmpty else { return }
+        let written = connection.output.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if written < 0 {
+            if errno != EAGAIN, errno != EINTR { closeConnection(fd) }
+            return
+        }
+        connection.output.removeFirst(written)
+        connections[fd] = connection
+    }
+
+    private func closeConnection(_ fd: Int32) {
+        connections[fd] = nil
+        close(fd)
+    }
+}
