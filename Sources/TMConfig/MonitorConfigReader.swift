@@ -22,7 +22,7 @@ enum MonitorConfigReader {
             if intervalRange.contains(interval) {
                 config.intervalSeconds = interval
             } else {
-                reader.error("intervalInSeconds", "\(interval) is out of range 0.2...3600")
+                reader.error("intervalInSeconds", "\(seconds(interval)) is out of range 0.2...3600")
             }
         }
         config.timeoutSeconds = defaultTimeout(interval: config.intervalSeconds)
@@ -31,7 +31,7 @@ enum MonitorConfigReader {
                 config.timeoutSeconds = timeout
             } else {
                 reader.error("timeoutInSeconds",
-                             "\(timeout) must be above 0 and below intervalInSeconds (\(config.intervalSeconds))")
+                             "\(seconds(timeout)) must be above 0 and below intervalInSeconds (\(seconds(config.intervalSeconds)))")
             }
         }
         config.toleratedFailures = reader.integer("toleratedNumberOfFailures", in: 0...9).map { Int($0) } ?? 3
@@ -40,6 +40,11 @@ enum MonitorConfigReader {
         config.verifyCertificate = reader.bool("verifyCertificate") ?? false
         reader.finish(ignoring: ["profileMonitorStatus"])
         return config
+    }
+
+    /// `10` rather than `10.0`: as the operator would have written it.
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
     }
 
     /// Azure's defaults: 10 s for a 30 s interval, 9 s for 10 s; sub-10 s intervals (edgetm's) get half.

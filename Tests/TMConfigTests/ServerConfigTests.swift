@@ -1,0 +1,64 @@
+import Testing
+import TMConfig
+
+/// `edgetm.json` problems.
+struct ServerConfigTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let old: String
+        let new: String
+        let expected: [String]
+        var testDescription: String { expected.first ?? new }
+    }
+
+    static let cases: [Case] = [
+        Case(old: #""listen": ["127.0.0.1:5353", "[::1]:5353"]"#, new: #""listen": ["127.0.0.1", "[::1]:5353"]"#,
+             expected: [#"edgetm.json: listen[0]: "127.0.0.1" is not an address and port such as "127.0.0.1:53" or "[::1]:53""#]),
+        Case(old: #""name": "tm.example.""#, new: #""name": "tm..example.""#,
+             expected: [#"edgetm.json: zone.name: "tm..example." is not a valid domain name: it has an empty label"#]),
+        Case(old: #""nameservers": ["ns1.tm.example."],"#, new: "",
+             expected: ["edgetm.json: zone.nameservers: is required"]),
+        Case(old: #""nameservers": ["ns1.tm.example."]"#, new: #""nameservers": []"#,
+             expected: ["edgetm.json: zone.nameservers: must list at least one name server"]),
+        Case(old: #""ns1.tm.example.": ["127.0.0.1"]"#, new: #""ns1.other.example.": ["127.0.0.1"]"#,
+             expected: ["edgetm.json: zone.addresses.ns1.other.example.: ns1.other.example. is outside the zone tm.example.; only names inside it can have addresses"]),
+        Case(old: #""ns1.tm.example.": ["127.0.0.1"]"#, new: #""ns1.tm.example.": ["localhost"]"#,
+             expected: [#"edgetm.json: zone.addresses.ns1.tm.example.[0]: "localhost" is not an IPv4 or IPv6 address"#]),
+        Case(old: #""minimum": 30"#, new: #""minimum": 4294967296"#,
+             expected: ["edgetm.json: zone.soa.minimum: 4294967296 is out of range 0...4294967295"]),
+        Case(old: #""profiles": "profiles""#, new: #""profiles": "profiles", "colour": "red""#,
+             expected: ["edgetm.json: colour: unknown key"]),
+        Case(old: #""profiles": "profiles""#, new: #""profiles": "missing""#,
+             expected: [#"edgetm.json: profiles: directory "missing" cannot be read"#]),
+    ]
+
+    @Test(arguments: cases)
+    func brokenServerFileIsReported(_ testCase: Case) throws {
+        precondition(ConfigFixture.server.contains(testCase.old))
+        let server = ConfigFixture.server.replacingOccurrences(of: testCase.old, with: testCase.new)
+        #expect(try ConfigFixture.issues(server: server) == testCase.expected)
+    }
+
+    @Test func profileNameCollidingWithAddressName() throws {
+        let server = ConfigFixture.server.replacingOccurrences(of: #""ns1.tm.example.": ["127.0.0.1"]"#,
+                                                               with: #""app.tm.example.": ["127.0.0.1"]"#)
+        #expect(try ConfigFixture.issues(server: server) == [
+            "profiles/app.json: properties.dnsConfig.relativeName: app.tm.example. already has addresses in edgetm.json zone.addresses",
+        ])
+    }
+
+    @Test func missingServerFile() throws {
+        let fixture = try ConfigFixture()
+        defer { fixture.remove() }
+        let result = ConfigLoader.load(directory: fixture.directory.appendingPathComponent("nowhere").path)
+        #expect(result.configuration == nil)
+        #expect(result.errors.first?.description == "edgetm.json: $: cannot be read: no such file")
+    }
+
+    @Test func listenDefaultsToAllAddressesOnPort53() throws {
+        let server = ConfigFixture.server.replacingOccurrences(of: #""listen": ["127.0.0.1:5353", "[::1]:5353"],"#,
+                                                               with: "")
+        let fixture = try ConfigFixture(server: server)
+        defer { fixture.remove() }
+        #expect(fixture.load().configuration?.listen.map(\.description) == ["0.0.0.0:53", "[::]:53"])
+    }
+}
