@@ -38,7 +38,7 @@ let package = Package(
 
         .testTarget(name: "TMRoutingTests", dependencies: ["TMRouting"]),
         .testTarget(name: "TMConfigTests", dependencies: ["TMConfig", "TMRouting"]),
-        .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "TMConfig"]),
+        .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )
