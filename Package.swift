@@ -21,9 +21,13 @@ let package = Package(
         .target(name: "TMConfig", dependencies: ["TMRouting"]),
         .target(name: "TMWire", dependencies: ["TMRouting", "CLDNS"]),
         .target(
+            name: "TMHealth",
+            dependencies: ["TMRouting", "CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "TMDaemon",
             dependencies: [
-                "TMRouting", "TMConfig", "TMWire",
+                "TMRouting", "TMConfig", "TMWire", "TMHealth",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -38,6 +42,7 @@ let package = Package(
 
         .testTarget(name: "TMRoutingTests", dependencies: ["TMRouting"]),
         .testTarget(name: "TMConfigTests", dependencies: ["TMConfig", "TMRouting"]),
+        .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

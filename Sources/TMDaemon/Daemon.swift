@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Logging
 import TMConfig
+import TMHealth
 import TMRouting
 import TMWire
 
@@ -26,12 +27,12 @@ public final class Daemon {
 
     private let options: DaemonOptions
     private let logger: Logger
-    private let builder: SnapshotBuilder
+    private let identity: ServerIdentity
 
     public init(options: DaemonOptions, logger: Logger) {
         self.options = options
         self.logger = logger
-        builder = SnapshotBuilder(identity: ServerIdentity(version: "edgetm \(Self.version)", hostname: Self.hostname()))
+        identity = ServerIdentity(version: "edgetm \(Self.version)", hostname: Self.hostname())
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -44,8 +45,10 @@ public final class Daemon {
         signal(SIGPIPE, SIG_IGN)
 
         guard let configuration = load(reason: "start") else { return 1 }
-        let store = SnapshotStore(builder.build(configuration, health: HealthVector(endpointCount:
-            configuration.endpointCount)))
+        let publisher = Publisher(configuration: configuration,
+                                  health: HealthVector(endpointCount: configuration.endpointCount),
+                                  builder: SnapshotBuilder(identity: identity), logger: logger)
+        let store = publisher.store
         let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
         do {
             try startListeners(on: addresses, store: store)
@@ -58,11 +61,14 @@ public final class Daemon {
             "listen": "\(addresses.map(\.description).joined(separator: " "))",
         ])
         logAnswers(store.snapshot)
+        let monitor = HealthMonitor(logger: logger) { publisher.healthChanged($0) }
+        monitor.configure(configuration.profiles, generation: 0)
+        monitor.start()
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGHUP {
-                reload(store: store)
+                reload(publisher: publisher, monitor: monitor)
             } else {
                 logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
                 return 0
@@ -94,29 +100,21 @@ public final class Daemon {
     }
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
-    private func reload(store: SnapshotStore) {
+    private func reload(publisher: Publisher, monitor: HealthMonitor) {
         guard let configuration = load(reason: "reload") else {
             logger.error("reload failed; the running configuration keeps serving")
             return
         }
-        let old = store.snapshot
-        if configuration.listen != old.configuration.listen, options.listenOverride.isEmpty {
+        if configuration.listen != publisher.store.snapshot.configuration.listen, options.listenOverride.isEmpty {
             logger.warning("listen addresses changed; they take effect at the next restart")
         }
-        let snapshot = builder.build(configuration, health: HealthVector(endpointCount: configuration.endpointCount))
-        store.publish(snapshot)
+        publisher.replace(configuration) { monitor.configure(configuration.profiles, generation: $0) }
         logger.notice("reloaded", metadata: ["profiles": "\(configuration.profiles.count)"])
-        logAnswers(snapshot)
     }
 
     private func logAnswers(_ snapshot: ServingSnapshot) {
         for profile in snapshot.configuration.profiles {
-            let decision = Router.decide(profile, health: snapshot.health)
-            logger.info("profile answer", metadata: [
-                "profile": "\(profile.name)", "name": "\(profile.fqdn)",
-                "endpoint": "\(decision.endpoint.map { "\($0.name) (\($0.target))" } ?? "none")",
-                "reason": "\(decision.reason)",
-            ])
+            Publisher.log(Router.decide(profile, health: snapshot.health), profile: profile, to: logger, previous: nil)
         }
     }
 

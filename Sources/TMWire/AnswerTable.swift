@@ -15,10 +15,12 @@ public struct ServerIdentity: Sendable, Hashable {
 public final class AnswerTable: Sendable {
     /// What one existing name answers.
     struct Node: Sendable {
+        /// What the answers were prepared from, so that an unchanged name can be carried into the next table.
+        let rrsets: [RRset]
         /// By query type.
         let answers: [UInt16: PreparedAnswer]
-        /// For every other type: the CNAME when the name has one, else NODATA.
-        let otherwise: PreparedAnswer
+        /// For every other type when the name has a CNAME; the table's NODATA otherwise.
+        let cname: PreparedAnswer?
     }
 
     static let typeANY: UInt16 = 255
@@ -30,24 +32,34 @@ public final class AnswerTable: Sendable {
     let apexKey: [UInt8]
     let nodes: [[UInt8]: Node]
     let nxDomain: PreparedAnswer
+    let noData: PreparedAnswer
     let chaos: [[UInt8]: PreparedAnswer]
 
-    public init(content: ZoneContent, identity: ServerIdentity) {
+    /// Prepares every answer of `content`. Names whose records are unchanged since `previous` keep its prepared
+    /// answers, so a health change re-encodes only the names it moved (and the apex, whose SOA serial moved).
+    public init(content: ZoneContent, identity: ServerIdentity, reusing previous: AnswerTable? = nil) {
         let soa = OwnedRRset(owner: content.apex, dnsClass: .internet,
                              rrset: RRset(ttl: content.negativeTTL, records: content.soa.records))
-        let noData = AnswerEncoder.negative(rcode: .noError, soa: soa)
         apexKey = content.apex.wireKey
+        noData = AnswerEncoder.negative(rcode: .noError, soa: soa)
         nxDomain = AnswerEncoder.negative(rcode: .nxDomain, soa: soa)
         var nodes: [[UInt8]: Node] = [:]
         for (name, rrsets) in content.names {
-            nodes[name.wireKey] = Self.node(name: name, rrsets: rrsets, content: content, noData: noData)
+            let key = name.wireKey
+            if let old = previous?.nodes[key], old.rrsets == rrsets, !Self.hasGlue(rrsets) {
+                nodes[key] = old
+            } else {
+                nodes[key] = Self.node(name: name, rrsets: rrsets, content: content)
+            }
         }
         self.nodes = nodes
         chaos = Self.chaosAnswers(identity)
     }
 
-    private static func node(name: DomainName, rrsets: [RRset], content: ZoneContent,
-                             noData: PreparedAnswer) -> Node {
+    /// NS answers carry other names' addresses, so they are never reused.
+    private static func hasGlue(_ rrsets: [RRset]) -> Bool { rrsets.contains { $0.type == .ns } }
+
+    private static func node(name: DomainName, rrsets: [RRset], content: ZoneContent) -> Node {
         var answers: [UInt16: PreparedAnswer] = [:]
         for rrset in rrsets {
             let type = rrset.type.rawValue
@@ -62,11 +74,8 @@ public final class AnswerTable: Sendable {
                 name: name, type: typeANY, dnsClass: .internet,
                 answer: [OwnedRRset(owner: name, dnsClass: .internet, rrset: first)])
         }
-        return Node(answers: answers, otherwise: rrsets.first { $0.type == .cname }.map { cname in
-            // Every type but CNAME itself is answered with the CNAME; the resolver follows it.
-            AnswerEncoder.answer(name: name, type: typeANY, dnsClass: .internet,
-                                 answer: [OwnedRRset(owner: name, dnsClass: .internet, rrset: cname)])
-        } ?? noData)
+        // Every type but CNAME itself is answered with the CNAME; the resolver follows it.
+        return Node(rrsets: rrsets, answers: answers, cname: answers[typeCNAME])
     }
 
     /// Addresses of in-zone name servers, for the additional section of NS answers.
@@ -102,7 +111,7 @@ public final class AnswerTable: Sendable {
             guard let node = nodes[nameKey] else {
                 return Self.isName(nameKey, below: apexKey) ? nxDomain : .refused
             }
-            return node.answers[type] ?? node.otherwise
+            return node.answers[type] ?? node.cname ?? noData
         case .chaos:
             guard type == Self.typeTXT || type == Self.typeANY, let answer = chaos[nameKey] else { return .refused }
             return answer

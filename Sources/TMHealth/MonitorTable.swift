@@ -1,0 +1,107 @@
+import TMRouting
+
+/// The monitor's whole state: one record per endpoint (indexed by `Endpoint.id`) and one schedule per distinct
+/// probe. A value type, so that the rules for reconfiguring and recording are testable without threads or curl.
+struct MonitorTable {
+    struct EndpointRecord {
+        let profile: String
+        let endpoint: String
+        let target: EndpointTarget
+        /// Nil for endpoints that are not probed (disabled, inactive, alwaysServe).
+        let spec: ProbeSpec?
+        var state: MonitorState
+        var since: Double
+    }
+
+    struct Schedule {
+        var endpointIDs: [Int]
+        var nextDue: Double
+        var inFlight = false
+        /// Still waiting for its first result (for readiness).
+        var awaitingFirst = true
+    }
+
+    /// One endpoint's status change, for the log.
+    struct Transition: Equatable {
+        let profile: String
+        let endpoint: String
+        let target: EndpointTarget
+        let old: ProbeHealth
+        let new: ProbeHealth
+        let result: ProbeResult
+    }
+
+    private(set) var endpoints: [EndpointRecord] = []
+    private(set) var schedules: [ProbeSpec: Schedule] = [:]
+
+    var health: HealthVector { HealthVector(probes: endpoints.map(\.state.health)) }
+
+    var firstRoundComplete: Bool { !schedules.values.contains { $0.awaitingFirst } }
+
+    /// Takes a new configuration. Endpoints whose probe is unchanged (same profile, name and spec) keep their state;
+    /// others start over as checking and are due at once; probes nobody needs any more are dropped.
+    mutating func configure(_ profiles: [Profile], now: Double) {
+        var previous: [String: EndpointRecord] = [:]
+        for record in endpoints { previous[Self.key(record.profile, record.endpoint)] = record }
+        let oldSchedules = schedules
+        endpoints = []
+        schedules = [:]
+        for profile in profiles {
+            for endpoint in profile.endpoints.sorted(by: { $0.id < $1.id }) {
+                let spec = ProbeSpec.isProbed(endpoint, in: profile) ? ProbeSpec(profile: profile, endpoint: endpoint)
+                    : nil
+                let tolerated = profile.monitor.toleratedFailures
+                var record = EndpointRecord(profile: profile.name, endpoint: endpoint.name, target: endpoint.target,
+                                            spec: spec, state: MonitorState(toleratedFailures: tolerated), since: now)
+                if let old = previous[Self.key(profile.name, endpoint.name)], old.spec == spec, spec != nil {
+                    record.state = old.state.retuned(toleratedFailures: tolerated)
+                    record.since = old.since
+                }
+                precondition(endpoints.count == endpoint.id, "endpoint ids must run 0..<count in profile order")
+                endpoints.append(record)
+                if let spec {
+                    schedules[spec, default: oldSchedules[spec].map {
+                        Schedule(endpointIDs: [], nextDue: $0.nextDue, inFlight: $0.inFlight, awaitingFirst: false)
+                    } ?? Schedule(endpointIDs: [], nextDue: now)].endpointIDs.append(endpoint.id)
+                }
+            }
+        }
+    }
+
+    /// Probes due now, marked in flight, with their next time set one interval (shortened by `jitter`, 0..<1, up
+    /// to 10 %) after this start, so that probes spread out without ever exceeding their interval.
+    mutating func takeDue(now: Double, jitter: () -> Double) -> [ProbeSpec] {
+        var due: [ProbeSpec] = []
+        for (spec, schedule) in schedules where !schedule.inFlight && schedule.nextDue <= now {
+            schedules[spec]?.inFlight = true
+            schedules[spec]?.nextDue = now + spec.interval * (1 - 0.1 * jitter())
+            due.append(spec)
+        }
+        return due
+    }
+
+    /// The earliest time a probe that is not in flight falls due.
+    var nextDue: Double? { schedules.values.filter { !$0.inFlight }.map(\.nextDue).min() }
+
+    /// Applies a result to every endpoint sharing the probe; returns the status changes.
+    mutating func record(_ result: ProbeResult, for spec: ProbeSpec, now: Double) -> [Transition] {
+        guard var schedule = schedules[spec] else { return [] }
+        schedule.inFlight = false
+        schedule.awaitingFirst = false
+        schedules[spec] = schedule
+        var transitions: [Transition] = []
+        for id in schedule.endpointIDs {
+            if let old = endpoints[id].state.record(result) {
+                endpoints[id].since = now
+                let record = endpoints[id]
+                transitions.append(Transition(profile: record.profile, endpoint: record.endpoint, target: record.target,
+                                              old: old, new: record.state.health, result: result))
+            }
+        }
+        return transitions
+    }
+
+    private static func key(_ profile: String, _ endpoint: String) -> String {
+        "\(profile.lowercased())\u{0}\(endpoint.lowercased())"
+    }
+}

@@ -1,0 +1,50 @@
+import TMRouting
+
+/// Everything that makes one probe request. Endpoints whose specs are equal share one probe.
+public struct ProbeSpec: Sendable, Hashable {
+    public let probeProtocol: MonitorConfig.ProbeProtocol
+    public let target: EndpointTarget
+    public let port: Int
+    public let path: String
+    /// Profile headers overridden by the endpoint's for the same name (case-insensitive).
+    public let headers: [HTTPHeader]
+    public let expectedStatusCodes: [ClosedRange<Int>]
+    public let interval: Double
+    public let timeout: Double
+    public let verifyCertificate: Bool
+
+    public init(profile: Profile, endpoint: Endpoint) {
+        let monitor = profile.monitor
+        probeProtocol = monitor.probeProtocol
+        target = endpoint.target
+        port = monitor.port
+        path = monitor.path ?? "/"
+        let overridden = Set(endpoint.customHeaders.map { $0.name.lowercased() })
+        headers = monitor.customHeaders.filter { !overridden.contains($0.name.lowercased()) } + endpoint.customHeaders
+        expectedStatusCodes = monitor.expectedStatusCodes
+        interval = monitor.intervalSeconds
+        timeout = monitor.timeoutSeconds
+        verifyCertificate = monitor.verifyCertificate
+    }
+
+    /// `protocol://target:port/path`, IPv6 literals bracketed. TCP probes connect to the same host and port.
+    public var url: String {
+        let host: String
+        switch target {
+        case .ipv4(let address): host = address.description
+        case .ipv6(let address): host = "[\(address)]"
+        case .name(let name): host = String(name.description.dropLast())
+        }
+        let scheme = probeProtocol == .https ? "https" : "http"
+        return "\(scheme)://\(host):\(port)\(probeProtocol == .tcp ? "/" : path)"
+    }
+
+    public func isExpected(status: Int) -> Bool {
+        expectedStatusCodes.contains { $0.contains(status) }
+    }
+
+    /// Which endpoints are probed at all: enabled ones of enabled profiles that are not `alwaysServe`.
+    public static func isProbed(_ endpoint: Endpoint, in profile: Profile) -> Bool {
+        profile.isEnabled && endpoint.isEnabled && !endpoint.alwaysServe
+    }
+}
