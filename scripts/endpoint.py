@@ -10,6 +10,7 @@ sent. Several --port values serve the same answer on several ports (for probe-sc
 import argparse
 import http.server
 import json
+import signal
 import ssl
 import sys
 import threading
@@ -41,6 +42,8 @@ def handler_class(args):
 
 
 def main():
+    # A parent may have spawned us with signals blocked (threads of test runners do): take them back.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     parser = argparse.ArgumentParser()
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--port", type=int, action="append", required=True)

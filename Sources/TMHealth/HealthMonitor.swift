@@ -72,13 +72,17 @@ public final class HealthMonitor: Sendable {
             if stopping { return }
             for spec in due { loop.add(CurlTransfer(spec: spec)) }
             let waitMS = nextDue.map { max(0, min(1000, Int((($0 - monotonicNow()) * 1000).rounded(.up)))) } ?? 1000
-            for (spec, result) in loop.poll(timeoutMS: waitMS) { handle(result, for: spec) }
+            let finished = loop.poll(timeoutMS: waitMS)
+            if !finished.isEmpty { handle(finished) }
         }
     }
 
-    private func handle(_ result: ProbeResult, for spec: ProbeSpec) {
+    /// Results that finished together are applied together and published once, so that endpoints failing at the
+    /// same moment never show a passing in-between answer.
+    private func handle(_ results: [(ProbeSpec, ProbeResult)]) {
         let (transitions, update) = shared.withLock { shared in
-            let transitions = shared.table.record(result, for: spec, now: monotonicNow())
+            let now = monotonicNow()
+            let transitions = results.flatMap { shared.table.record($1, for: $0, now: now) }
             return (transitions, transitions.isEmpty ? nil
                 : HealthUpdate(generation: shared.generation, health: shared.table.health))
         }

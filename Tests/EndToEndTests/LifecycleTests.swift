@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starting and stopping `edgetm serve`.
+@Suite("serve lifecycle")
+struct LifecycleTests {
+    @Test("The bundled Config/ is served as is: app.tm.example A is 127.0.0.11")
+    func bundledConfig() throws {
+        let bundled = Paths.bundledConfig
+        #expect(FileManager.default.fileExists(atPath: bundled.appendingPathComponent("edgetm.json").path))
+        try ServerProcess.with(config: bundled) { server in
+            let response = try server.dig(["app.tm.example", "A"])
+            #expect(response.status == "NOERROR", "\(response)")
+            #expect(response.flags.contains("aa"))
+            #expect(response.answerData("A") == ["127.0.0.11"], "\(response)")
+            #expect(server.normalQueryProblemUDP() == nil)
+        }
+    }
+
+    @Test("--listen replaces the configuration's listen addresses")
+    func listenOverridesConfig() throws {
+        let configPort = try FreePort.pick()
+        let config = try TestConfig(server: TestConfig.server(listen: ["127.0.0.1:\(configPort)"]),
+                                    profiles: ["app.json": TestConfig.profile("app", endpoints: [
+                                        TestConfig.Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1),
+                                    ])])
+        defer { config.remove() }
+        try ServerProcess.with(config: config.url) { server in
+            #expect(server.port != configPort)
+            #expect(server.normalQueryProblemUDP() == nil)
+            #expect(server.normalQueryProblemTCP() == nil)
+            let client = try UDPClient(port: configPort)
+            #expect(client.exchange(NormalQuery.make(id: 7), timeout: 0.3) == nil,
+                    "the configuration's address must not be served when --listen is given")
+            #expect(throws: HarnessError.self, "nothing listens on TCP there either") {
+                _ = try TCPClient(port: configPort)
+            }
+        }
+    }
+
+    @Test("Without --listen, the configuration's listen addresses are served")
+    func listenFromConfig() throws {
+        let binary = try Paths.requireEdgetm()
+        var served = false
+        var lastLog = ""
+        for _ in 0..<3 where !served {
+            let port = try FreePort.pick()
+            let config = try TestConfig(server: TestConfig.server(listen: ["127.0.0.1:\(port)"]),
+                                        profiles: ["app.json": TestConfig.profile("app", endpoints: [
+                                            TestConfig.Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1),
+                                        ])])
+            defer { config.remove() }
+            let child = try ManagedProcess(executable: binary, arguments: ["serve", "--config", config.path],
+                                           stdout: config.directory.file("server.log"),
+                                           stderr: config.directory.file("server.log"))
+            defer { child.terminate() }
+            let deadline = Date().addingTimeInterval(20)
+            let client = try UDPClient(port: port)
+            while Date() < deadline, child.isRunning, !served {
+                served = NormalQuery.problem(with: client.exchange(NormalQuery.make(id: 8), timeout: 0.25), id: 8) == nil
+            }
+            lastLog = child.stderr
+            if served {
+                let termination = child.terminate()
+                #expect(termination?.reason == .exit && termination?.status == 0, "\(String(describing: termination))")
+            }
+        }
+        #expect(served, "edgetm serve did not answer on the configuration's listen address; log:\n\(lastLog)")
+    }
+
+    @Test("SIGTERM stops the server with exit status 0 within 5 s")
+    func sigterm() throws {
+        let config = try TestConfig.standard()
+        defer { config.remove() }
+        let server = try ServerProcess.start(config: config.url)
+        defer { server.stop() }
+        #expect(server.normalQueryProblemUDP() == nil)
+        let termination = try #require(server.sigterm(waiting: 5), "still running 5 s after SIGTERM; log:\n\(server.log)")
+        #expect(termination.reason == .exit, "\(termination)")
+        #expect(termination.status == 0, "\(termination); log:\n\(server.log)")
+        #expect(termination.seconds < 5)
+        // Nothing answers on the port any more.
+        let client = try UDPClient(port: server.port)
+        #expect(client.exchange(NormalQuery.make(id: 9), timeout: 0.3) == nil)
+    }
+
+    @Test("SIGTERM with TCP clients connected (one idle, one mid-message) still exits 0 within 5 s")
+    func sigtermWithOpenConnections() throws {
+        let config = try TestConfig.standard()
+        defer { config.remove() }
+        let server = try ServerProcess.start(config: config.url)
+        defer { server.stop() }
+        let idle = try server.tcpClient()
+        defer { idle.close() }
+        #expect(NormalQuery.problem(with: try idle.exchange(NormalQuery.make(id: 3)), id: 3) == nil)
+        let partial = try server.tcpClient()
+        defer { partial.close() }
+        try partial.sendRaw(Array(TCPClient.frame(NormalQuery.make(id: 4)).prefix(7)))
+        let udp = try server.udpClient()
+        udp.send(NormalQuery.make(id: 5))
+        usleep(100_000)
+
+        let termination = try #require(server.sigterm(waiting: 5), "still running 5 s after SIGTERM; log:\n\(server.log)")
+        #expect(termination.reason == .exit, "\(termination)")
+        #expect(termination.status == 0, "\(termination)")
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A real HTTP(S) server on loopback (`scripts/endpoint.py`), for probe tests. Stopped by SIGTERM to its own pid.
+final class LocalEndpoint {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    let port: Int
+    let headerLog: URL
+    private let process = Process()
+
+    /// Starts the server and waits for it to listen.
+    init(status: Int = 200, delay: Double = 0, location: String? = nil, tls: (cert: String, key: String)? = nil,
+         bind: String = "127.0.0.1") throws {
+        port = try freePort()
+        headerLog = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-headers-\(UUID()).jsonl")
+        var arguments = [Self.root.appendingPathComponent("scripts/endpoint.py").path, "--bind", bind,
+                         "--port", "\(port)", "--status", "\(status)", "--header-log", headerLog.path]
+        if delay > 0 { arguments += ["--delay", "\(delay)"] }
+        if let location { arguments += ["--location", location] }
+        if let tls { arguments += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let ready = output.fileHandleForReading.availableData
+        guard String(decoding: ready, as: UTF8.self).contains("ready") else {
+            stop()
+            throw EndpointError.notReady
+        }
+    }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: headerLog)
+    }
+
+    /// Each request's headers, in order.
+    var requests: [[String: String]] {
+        guard let text = try? String(contentsOf: headerLog, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["headers"] as? [String: String]
+        }
+    }
+
+    enum EndpointError: Error { case notReady }
+}
+
+/// A loopback port nothing listens on right now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw LocalEndpoint.EndpointError.notReady }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.
+func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
