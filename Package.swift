@@ -24,10 +24,11 @@ let package = Package(
             name: "TMHealth",
             dependencies: ["TMRouting", "CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "TMStatus", dependencies: ["TMRouting"]),
         .target(
             name: "TMDaemon",
             dependencies: [
-                "TMRouting", "TMConfig", "TMWire", "TMHealth",
+                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -42,6 +43,7 @@ let package = Package(
 
         .testTarget(name: "TMRoutingTests", dependencies: ["TMRouting"]),
         .testTarget(name: "TMConfigTests", dependencies: ["TMConfig", "TMRouting"]),
+        .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting"]),
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),

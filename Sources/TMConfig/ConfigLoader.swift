@@ -21,7 +21,9 @@ public enum ConfigLoader {
         checkUniqueness(drafts, zone: settings?.zone, log: log)
         guard let settings, !log.hasErrors else { return LoadResult(configuration: nil, issues: log.issues) }
         let configuration = Configuration(directory: directory, listen: settings.listen, zone: settings.zone,
-                                          profiles: number(drafts, zone: settings.zone))
+                                          profiles: number(drafts, zone: settings.zone),
+                                          statusAllow: settings.statusAllow, stateFile: settings.stateFile,
+                                          stateMaxAgeSeconds: settings.stateMaxAgeSeconds)
         return LoadResult(configuration: configuration, issues: log.issues)
     }
 

@@ -7,14 +7,23 @@ public struct Configuration: Sendable, Hashable {
     public let zone: ZoneConfig
     /// In file-name order; endpoint ids run from 0 to `endpointCount - 1` across them.
     public let profiles: [Profile]
+    /// Clients allowed to read status over DNS (CHAOS TXT of the zone and profile names).
+    public let statusAllow: [IPNetwork]
+    /// Where endpoint health is kept across restarts, as configured (resolved by the daemon); nil for the default.
+    public let stateFile: String?
+    public let stateMaxAgeSeconds: Double
 
     public var endpointCount: Int { profiles.reduce(0) { $0 + $1.endpoints.count } }
 
-    public init(directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile]) {
+    public init(directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile],
+                statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600) {
         self.directory = directory
         self.listen = listen
         self.zone = zone
         self.profiles = profiles
+        self.statusAllow = statusAllow
+        self.stateFile = stateFile
+        self.stateMaxAgeSeconds = stateMaxAgeSeconds
     }
 }
 

@@ -5,6 +5,9 @@ struct ServerSettings {
     var listen: [ListenAddress]
     var zone: ZoneConfig
     var profilesDirectory: String
+    var statusAllow: [IPNetwork]
+    var stateFile: String?
+    var stateMaxAgeSeconds: Double
 }
 
 /// Reads and validates `edgetm.json`.
@@ -16,9 +19,34 @@ enum ServerConfigReader {
         let listen = readListen(root)
         let zone = root.object("zone", required: true).flatMap(readZone)
         let profiles = root.string("profiles") ?? "profiles"
+        let statusAllow = root.object("status").map(readStatus) ?? defaultStatusAllow
+        let stateFile = root.string("stateFile")
+        let stateMaxAge = root.number("stateMaxAgeSeconds").flatMap { age -> Double? in
+            guard age >= 0 else {
+                root.error("stateMaxAgeSeconds", "\(age) must not be negative")
+                return nil
+            }
+            return age
+        } ?? 3600
         root.finish()
         guard let zone, let listen else { return nil }
-        return ServerSettings(listen: listen, zone: zone, profilesDirectory: profiles)
+        return ServerSettings(listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,
+                              stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge)
+    }
+
+    /// Status over DNS is for the operator's own machine unless configured otherwise.
+    static let defaultStatusAllow = ["127.0.0.0/8", "::1/128"].compactMap(IPNetwork.init)
+
+    private static func readStatus(_ status: ObjectReader) -> [IPNetwork] {
+        defer { status.finish() }
+        guard let elements = status.array("allow") else { return defaultStatusAllow }
+        return elements.compactMap { value, path in
+            guard case .string(let text) = value, let network = IPNetwork(text) else {
+                status.error(atPath: path, "\(value.shortDescription) is not a network such as \"127.0.0.0/8\" or \"::1/128\"")
+                return nil
+            }
+            return network
+        }
     }
 
     private static func readListen(_ root: ObjectReader) -> [ListenAddress]? {

@@ -20,14 +20,15 @@ public struct DaemonOptions: Sendable {
     }
 }
 
-/// The serving daemon: loads the configuration, binds the listeners, then waits for signals
-/// (SIGHUP reloads, SIGTERM and SIGINT stop).
+/// The serving daemon: loads the configuration, restores saved health, binds the listeners, starts probing,
+/// tells systemd when it is ready, then waits for signals (SIGHUP reloads, SIGTERM and SIGINT stop).
 public final class Daemon {
     public static let version = "0.1.0"
 
     private let options: DaemonOptions
     private let logger: Logger
     private let identity: ServerIdentity
+    private let notifier = SystemdNotifier()
 
     public init(options: DaemonOptions, logger: Logger) {
         self.options = options
@@ -45,32 +46,50 @@ public final class Daemon {
         signal(SIGPIPE, SIG_IGN)
 
         guard let configuration = load(reason: "start") else { return 1 }
-        let publisher = Publisher(configuration: configuration,
-                                  health: HealthVector(endpointCount: configuration.endpointCount),
+        let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
+        let monitor = HealthMonitor(logger: logger)
+        let health = monitor.configure(configuration.profiles, generation: 0, restoring: restoredHealth(
+            stateFile, maxAge: configuration.stateMaxAgeSeconds))
+        let publisher = Publisher(configuration: configuration, health: health,
                                   builder: SnapshotBuilder(identity: identity), logger: logger)
-        let store = publisher.store
+        let counters = AnswerCounters()
+        let status = DaemonStatus(store: publisher.store, monitor: monitor, counters: counters)
+        let heartbeat = Heartbeat()
+        let context = ListenerContext(store: publisher.store, status: status, counters: counters, heartbeat: heartbeat)
         let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
         do {
-            try startListeners(on: addresses, store: store)
+            try startListeners(on: addresses, context: context)
         } catch {
             logger.error("cannot serve", metadata: ["error": "\(error)"])
             return 1
         }
         logger.notice("serving", metadata: [
             "zone": "\(configuration.zone.apex)", "profiles": "\(configuration.profiles.count)",
-            "listen": "\(addresses.map(\.description).joined(separator: " "))",
+            "listen": "\(addresses.map(\.description).joined(separator: " "))", "state.file": "\(stateFile.url.path)",
         ])
-        logAnswers(store.snapshot)
-        let monitor = HealthMonitor(logger: logger) { publisher.healthChanged($0) }
-        monitor.configure(configuration.profiles, generation: 0)
-        monitor.start()
+        logAnswers(publisher.store.snapshot)
+        let logger = logger
+        monitor.start { update in
+            publisher.healthChanged(update)
+            do {
+                try stateFile.write(update.saved)
+            } catch {
+                logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
+            }
+        }
+        announceReady(monitor: monitor, configuration: configuration)
+        startWatchdog(heartbeat: heartbeat)
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGHUP {
-                reload(publisher: publisher, monitor: monitor)
+                notifier.notify("RELOADING=1")
+                reload(publisher: publisher, monitor: monitor, status: status)
+                notifier.notify("READY=1")
             } else {
+                notifier.notify("STOPPING=1")
                 logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                monitor.stop()
                 return 0
             }
         }
@@ -88,27 +107,73 @@ public final class Daemon {
         return result.configuration
     }
 
-    private func startListeners(on addresses: [ListenAddress], store: SnapshotStore) throws {
+    private func restoredHealth(_ stateFile: StateFile, maxAge: Double) -> [SavedEndpointHealth] {
+        switch stateFile.read(maxAge: maxAge) {
+        case .restored(let saved):
+            logger.notice("restored endpoint health", metadata: ["endpoints": "\(saved.count)",
+                                                                 "state.file": "\(stateFile.url.path)"])
+            return saved
+        case .ignored(let reason):
+            logger.warning("starting without saved health", metadata: ["reason": "\(reason)"])
+            return []
+        }
+    }
+
+    private func startListeners(on addresses: [ListenAddress], context: ListenerContext) throws {
         // Bind everything first, so that a failure leaves no thread running.
         let sockets = try addresses.map { address in
             (address, try Socket.bound(address, stream: false), try Socket.bound(address, stream: true))
         }
         for (address, udp, tcp) in sockets {
-            UDPListener(fd: udp, store: store).start(name: "udp \(address)")
-            TCPListener(fd: tcp, store: store).start(name: "tcp \(address)")
+            UDPListener(fd: udp, context: context).start(name: "udp \(address)")
+            TCPListener(fd: tcp, context: context).start(name: "tcp \(address)")
         }
     }
 
+    /// Ready means listening and the first probe round done (bounded by the longest probe timeout), so that
+    /// systemd's dependents never see answers for endpoints nobody has looked at.
+    private func announceReady(monitor: HealthMonitor, configuration: Configuration) {
+        let longest = configuration.profiles.map(\.monitor.timeoutSeconds).max() ?? 0
+        let complete = monitor.waitForFirstRound(within: longest + 0.5)
+        logger.notice("ready", metadata: ["firstProbeRound": "\(complete ? "complete" : "timed out")"])
+        notifier.notify("READY=1\nSTATUS=serving \(configuration.profiles.count) profiles")
+    }
+
+    /// Pings systemd's watchdog at half its interval, only while every listener loop is going round.
+    private func startWatchdog(heartbeat: Heartbeat) {
+        guard let interval = SystemdNotifier.watchdogInterval() else { return }
+        let notifier = notifier
+        let logger = logger
+        let thread = Thread {
+            while true {
+                if heartbeat.allAlive(within: max(interval / 2, 2.5)) {
+                    notifier.notify("WATCHDOG=1")
+                } else {
+                    logger.error("a listener stopped going round; withholding the watchdog ping")
+                }
+                usleep(useconds_t(interval / 2 * 1_000_000))
+            }
+        }
+        thread.name = "watchdog"
+        thread.start()
+    }
+
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
-    private func reload(publisher: Publisher, monitor: HealthMonitor) {
-        guard let configuration = load(reason: "reload") else {
-            logger.error("reload failed; the running configuration keeps serving")
+    private func reload(publisher: Publisher, monitor: HealthMonitor, status: DaemonStatus) {
+        let result = ConfigLoader.load(directory: options.configDirectory)
+        for warning in result.warnings { logger.warning("\(warning)") }
+        guard let configuration = result.configuration else {
+            for error in result.errors { logger.error("\(error)") }
+            logger.error("reload failed; the running configuration keeps serving",
+                         metadata: ["errors": "\(result.errors.count)"])
+            status.recordReload(succeeded: false, errorCount: result.errors.count)
             return
         }
         if configuration.listen != publisher.store.snapshot.configuration.listen, options.listenOverride.isEmpty {
             logger.warning("listen addresses changed; they take effect at the next restart")
         }
         publisher.replace(configuration) { monitor.configure(configuration.profiles, generation: $0) }
+        status.recordReload(succeeded: true, errorCount: 0)
         logger.notice("reloaded", metadata: ["profiles": "\(configuration.profiles.count)"])
     }
 

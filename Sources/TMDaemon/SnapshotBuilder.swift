@@ -18,6 +18,7 @@ struct SnapshotBuilder {
         let content = ZoneContent.build(zone: configuration.zone, profiles: configuration.profiles, health: health,
                                         serial: serial)
         return ServingSnapshot(configuration: configuration, health: health, content: content,
-                               table: AnswerTable(content: content, identity: identity, reusing: previous))
+                               table: AnswerTable(content: content, identity: identity,
+                                                  statusAllow: configuration.statusAllow, reusing: previous))
     }
 }

@@ -9,6 +9,13 @@ public struct ServingSnapshot: Sendable {
     public let health: HealthVector
     public let content: ZoneContent
     public let table: AnswerTable
+
+    /// Endpoint names by id, for counts that must survive reloads.
+    var endpointKeys: [EndpointKey] {
+        configuration.profiles.flatMap { profile in
+            profile.endpoints.sorted { $0.id < $1.id }.map { EndpointKey(profile: profile.name, endpoint: $0.name) }
+        }
+    }
 }
 
 /// Holds the current snapshot. One writer publishes whole snapshots; listener threads read them without locking
@@ -33,20 +40,20 @@ public final class SnapshotStore: Sendable {
 struct SnapshotReader {
     let store: SnapshotStore
     private var generation: UInt64
-    private var table: AnswerTable
+    private var snapshot: ServingSnapshot
 
     init(store: SnapshotStore) {
         self.store = store
         generation = store.currentGeneration
-        table = store.snapshot.table
+        snapshot = store.snapshot
     }
 
-    mutating func currentTable() -> AnswerTable {
+    mutating func current() -> ServingSnapshot {
         let latest = store.currentGeneration
         if latest != generation {
             generation = latest
-            table = store.snapshot.table
+            snapshot = store.snapshot
         }
-        return table
+        return snapshot
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TMRouting
 import TMWire
 
 /// Answers DNS over TCP (RFC 7766) on one listening socket: several queries per connection, pipelining, an idle
@@ -16,19 +17,20 @@ final class TCPListener: @unchecked Sendable {
     }
 
     private struct Connection {
+        let client: IPAddress?
         var input: [UInt8] = []
         var output: [UInt8] = []
         var lastActivity: Double
     }
 
     private let listenFD: Int32
-    private let store: SnapshotStore
+    private let context: ListenerContext
     private let limits: Limits
     private var connections: [Int32: Connection] = [:]
 
-    init(fd: Int32, store: SnapshotStore, limits: Limits = Limits()) {
+    init(fd: Int32, context: ListenerContext, limits: Limits = Limits()) {
         listenFD = fd
-        self.store = store
+        self.context = context
         self.limits = limits
         Socket.setNonBlocking(fd)
     }
@@ -40,9 +42,10 @@ final class TCPListener: @unchecked Sendable {
     }
 
     private func run() {
-        var reader = SnapshotReader(store: store)
+        var state = ListenerState(context: context)
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
+            state.tick()
             var fds: [pollfd] = []
             if connections.count < limits.maxConnections {
                 fds.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
@@ -61,7 +64,7 @@ final class TCPListener: @unchecked Sendable {
                     continue
                 }
                 if entry.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-                    readFrom(entry.fd, chunk: &chunk, now: now, table: reader.currentTable())
+                    readFrom(entry.fd, chunk: &chunk, now: now, state: &state)
                 }
                 if entry.revents & Int16(POLLOUT) != 0 { flush(entry.fd) }
             }
@@ -73,14 +76,18 @@ final class TCPListener: @unchecked Sendable {
 
     private func acceptConnections(now: Double) {
         while connections.count < limits.maxConnections {
-            let fd = accept(listenFD, nil, nil)
+            var peer = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &length) }
+            }
             guard fd >= 0 else { return }
             Socket.setNonBlocking(fd)
-            connections[fd] = Connection(lastActivity: now)
+            connections[fd] = Connection(client: IPAddress(peer), lastActivity: now)
         }
     }
 
-    private func readFrom(_ fd: Int32, chunk: inout [UInt8], now: Double, table: AnswerTable) {
+    private func readFrom(_ fd: Int32, chunk: inout [UInt8], now: Double, state: inout ListenerState) {
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
             closeConnection(fd)
@@ -96,8 +103,8 @@ final class TCPListener: @unchecked Sendable {
             let start = consumed + 2
             consumed = start + length
             let response = connection.input.withUnsafeBytes {
-                DNSResponder.respond(to: UnsafeRawBufferPointer(rebasing: $0[start..<start + length]), table: table,
-                                     transport: .tcp)
+                state.respond(to: UnsafeRawBufferPointer(rebasing: $0[start..<start + length]),
+                              from: connection.client, transport: .tcp)
             }
             if let response {
                 connection.output += [UInt8(response.count >> 8), UInt8(response.count & 0xff)] + response

@@ -2,17 +2,21 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TMRouting
 import TMWire
 
 /// Answers DNS over UDP on one bound socket, from its own thread.
 final class UDPListener: @unchecked Sendable {
     // @unchecked: the descriptor is written once in init; only the listener's own thread uses it afterwards.
     private let fd: Int32
-    private let store: SnapshotStore
+    private let context: ListenerContext
 
-    init(fd: Int32, store: SnapshotStore) {
+    init(fd: Int32, context: ListenerContext) {
         self.fd = fd
-        self.store = store
+        self.context = context
+        // Wake at least once a second, so the loop can prove it is alive and hand over its answer counts.
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     func start(name: String) {
@@ -22,10 +26,11 @@ final class UDPListener: @unchecked Sendable {
     }
 
     private func run() {
-        var reader = SnapshotReader(store: store)
+        var state = ListenerState(context: context)
         var buffer = [UInt8](repeating: 0, count: 65535)
         var peer = sockaddr_storage()
         while true {
+            state.tick()
             var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let received = buffer.withUnsafeMutableBytes { bytes in
                 withUnsafeMutablePointer(to: &peer) {
@@ -38,10 +43,9 @@ final class UDPListener: @unchecked Sendable {
                 if received < 0, errno != EINTR, errno != EAGAIN { return }
                 continue
             }
-            let table = reader.currentTable()
             let response = buffer.withUnsafeBytes {
-                DNSResponder.respond(to: UnsafeRawBufferPointer(rebasing: $0[0..<received]), table: table,
-                                     transport: .udp)
+                state.respond(to: UnsafeRawBufferPointer(rebasing: $0[0..<received]), from: IPAddress(peer),
+                              transport: .udp)
             }
             guard let response else { continue }
             response.withUnsafeBytes { bytes in

@@ -11,6 +11,13 @@ public struct MonitorState: Sendable, Hashable {
 
     public init(toleratedFailures: Int) { self.toleratedFailures = toleratedFailures }
 
+    /// A state restored from an earlier run: no result of this run yet.
+    public init(toleratedFailures: Int, health: ProbeHealth, consecutiveFailures: Int) {
+        self.toleratedFailures = toleratedFailures
+        self.health = health
+        self.consecutiveFailures = consecutiveFailures
+    }
+
     /// Records a result; returns the old health when it changed.
     public mutating func record(_ result: ProbeResult) -> ProbeHealth? {
         let old = health

@@ -40,7 +40,7 @@ struct MonitorTable {
 
     /// Takes a new configuration. Endpoints whose probe is unchanged (same profile, name and spec) keep their state;
     /// others start over as checking and are due at once; probes nobody needs any more are dropped.
-    mutating func configure(_ profiles: [Profile], now: Double) {
+    mutating func configure(_ profiles: [Profile], now: Double, restoring saved: [String: SavedHealth] = [:]) {
         var previous: [String: EndpointRecord] = [:]
         for record in endpoints { previous[Self.key(record.profile, record.endpoint)] = record }
         let oldSchedules = schedules
@@ -56,6 +56,11 @@ struct MonitorTable {
                 if let old = previous[Self.key(profile.name, endpoint.name)], old.spec == spec, spec != nil {
                     record.state = old.state.retuned(toleratedFailures: tolerated)
                     record.since = old.since
+                } else if let spec, let restored = saved[Self.key(profile.name, endpoint.name)],
+                          restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated) {
+                    record.state = MonitorState(toleratedFailures: tolerated, health: restored.health,
+                                                consecutiveFailures: restored.consecutiveFailures)
+                    record.since = restored.since
                 }
                 precondition(endpoints.count == endpoint.id, "endpoint ids must run 0..<count in profile order")
                 endpoints.append(record)
@@ -101,7 +106,35 @@ struct MonitorTable {
         return transitions
     }
 
-    private static func key(_ profile: String, _ endpoint: String) -> String {
+    static func key(_ profile: String, _ endpoint: String) -> String {
         "\(profile.lowercased())\u{0}\(endpoint.lowercased())"
+    }
+
+    /// Health saved by an earlier run, for an endpoint identified by `key`.
+    struct SavedHealth {
+        let fingerprint: String
+        let health: ProbeHealth
+        let consecutiveFailures: Int
+        /// Monotonic, converted from the wall clock of the run that saved it.
+        let since: Double
+    }
+
+    /// Target and monitor settings as one string: a saved status is only trusted for an identical probe.
+    static func fingerprint(_ spec: ProbeSpec, tolerated: Int) -> String {
+        let headers = spec.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
+        let expected = spec.expectedStatusCodes.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
+        return [spec.probeProtocol.rawValue, spec.url, headers, expected, "\(spec.interval)", "\(spec.timeout)",
+                "\(spec.verifyCertificate)", "\(tolerated)"].joined(separator: "|")
+    }
+
+    /// What to save: every probed endpoint's health, keyed and fingerprinted.
+    var saved: [(key: String, profile: String, endpoint: String, saved: SavedHealth)] {
+        endpoints.compactMap { record in
+            guard let spec = record.spec else { return nil }
+            return (Self.key(record.profile, record.endpoint), record.profile, record.endpoint,
+                    SavedHealth(fingerprint: Self.fingerprint(spec, tolerated: record.state.toleratedFailures),
+                                health: record.state.health, consecutiveFailures: record.state.consecutiveFailures,
+                                since: record.since))
+        }
     }
 }

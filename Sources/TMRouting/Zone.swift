@@ -104,18 +104,26 @@ public struct ZoneContent: Sendable, Hashable {
     public let negativeTTL: UInt32
     /// Every existing name, empty non-terminals included (with no RRsets), RRsets in type order.
     public let names: [DomainName: [RRset]]
+    /// For profile names with an answer: the endpoint answered, so that answers can be counted per endpoint.
+    public let answeredBy: [DomainName: Int]
+    /// Names whose CHAOS-class TXT query reports status: the apex and every profile name.
+    public let statusNames: [DomainName]
 
-    public init(apex: DomainName, soa: RRset, negativeTTL: UInt32, names: [DomainName: [RRset]]) {
+    public init(apex: DomainName, soa: RRset, negativeTTL: UInt32, names: [DomainName: [RRset]],
+                answeredBy: [DomainName: Int] = [:], statusNames: [DomainName] = []) {
         self.apex = apex
         self.soa = soa
         self.negativeTTL = negativeTTL
         self.names = names
+        self.answeredBy = answeredBy
+        self.statusNames = statusNames
     }
 
     /// Routes every profile and lays the results out as names and RRsets.
     public static func build(zone: ZoneConfig, profiles: [Profile], health: HealthVector,
                              serial: UInt32) -> ZoneContent {
         var names: [DomainName: [RRset]] = [:]
+        var answeredBy: [DomainName: Int] = [:]
         func add(_ name: DomainName, _ rrset: RRset?) {
             var walk = name
             while walk != zone.apex, walk.isSubdomain(of: zone.apex), names[walk] == nil {
@@ -144,9 +152,11 @@ public struct ZoneContent: Sendable, Hashable {
             case .primary, .failover, .failOpen:
                 guard let endpoint = decision.endpoint else { continue }
                 add(profile.fqdn, RRset(ttl: profile.ttl, records: [RecordData(target: endpoint.target)]))
+                answeredBy[profile.fqdn] = endpoint.id
             }
         }
         for name in names.keys { names[name]?.sort { $0.type < $1.type } }
-        return ZoneContent(apex: zone.apex, soa: soa, negativeTTL: zone.negativeTTL, names: names)
+        return ZoneContent(apex: zone.apex, soa: soa, negativeTTL: zone.negativeTTL, names: names,
+                           answeredBy: answeredBy, statusNames: [zone.apex] + profiles.map(\.fqdn))
     }
 }

@@ -17,6 +17,7 @@ public final class AnswerTable: Sendable {
     struct Node: Sendable {
         /// What the answers were prepared from, so that an unchanged name can be carried into the next table.
         let rrsets: [RRset]
+        let endpointID: Int?
         /// By query type.
         let answers: [UInt16: PreparedAnswer]
         /// For every other type when the name has a CNAME; the table's NODATA otherwise.
@@ -34,10 +35,20 @@ public final class AnswerTable: Sendable {
     let nxDomain: PreparedAnswer
     let noData: PreparedAnswer
     let chaos: [[UInt8]: PreparedAnswer]
+    /// CHAOS-class names that report status, and who may ask.
+    let statusNames: [[UInt8]: DomainName]
+    let statusAllow: [IPNetwork]
+
+    /// What a question resolves to: a prepared answer, or a status report to produce now.
+    enum Lookup {
+        case prepared(PreparedAnswer)
+        case status(DomainName)
+    }
 
     /// Prepares every answer of `content`. Names whose records are unchanged since `previous` keep its prepared
     /// answers, so a health change re-encodes only the names it moved (and the apex, whose SOA serial moved).
-    public init(content: ZoneContent, identity: ServerIdentity, reusing previous: AnswerTable? = nil) {
+    public init(content: ZoneContent, identity: ServerIdentity, statusAllow: [IPNetwork] = [],
+                reusing previous: AnswerTable? = nil) {
         let soa = OwnedRRset(owner: content.apex, dnsClass: .internet,
                              rrset: RRset(ttl: content.negativeTTL, records: content.soa.records))
         apexKey = content.apex.wireKey
@@ -46,20 +57,24 @@ public final class AnswerTable: Sendable {
         var nodes: [[UInt8]: Node] = [:]
         for (name, rrsets) in content.names {
             let key = name.wireKey
-            if let old = previous?.nodes[key], old.rrsets == rrsets, !Self.hasGlue(rrsets) {
+            let endpointID = content.answeredBy[name]
+            if let old = previous?.nodes[key], old.rrsets == rrsets, old.endpointID == endpointID,
+               !Self.hasGlue(rrsets) {
                 nodes[key] = old
             } else {
-                nodes[key] = Self.node(name: name, rrsets: rrsets, content: content)
+                nodes[key] = Self.node(name: name, rrsets: rrsets, content: content, endpointID: endpointID)
             }
         }
         self.nodes = nodes
         chaos = Self.chaosAnswers(identity)
+        statusNames = Dictionary(content.statusNames.map { ($0.wireKey, $0) }, uniquingKeysWith: { first, _ in first })
+        self.statusAllow = statusAllow
     }
 
     /// NS answers carry other names' addresses, so they are never reused.
     private static func hasGlue(_ rrsets: [RRset]) -> Bool { rrsets.contains { $0.type == .ns } }
 
-    private static func node(name: DomainName, rrsets: [RRset], content: ZoneContent) -> Node {
+    private static func node(name: DomainName, rrsets: [RRset], content: ZoneContent, endpointID: Int?) -> Node {
         var answers: [UInt16: PreparedAnswer] = [:]
         for rrset in rrsets {
             let type = rrset.type.rawValue
@@ -74,8 +89,11 @@ public final class AnswerTable: Sendable {
                 name: name, type: typeANY, dnsClass: .internet,
                 answer: [OwnedRRset(owner: name, dnsClass: .internet, rrset: first)])
         }
+        if let endpointID {
+            for type in answers.keys { answers[type]?.endpointID = Int32(endpointID) }
+        }
         // Every type but CNAME itself is answered with the CNAME; the resolver follows it.
-        return Node(rrsets: rrsets, answers: answers, cname: answers[typeCNAME])
+        return Node(rrsets: rrsets, endpointID: endpointID, answers: answers, cname: answers[typeCNAME])
     }
 
     /// Addresses of in-zone name servers, for the additional section of NS answers.
@@ -103,22 +121,26 @@ public final class AnswerTable: Sendable {
     }
 
     /// The prepared answer for a question; `nameKey` is the lowercase uncompressed wire name.
-    func lookup(nameKey: [UInt8], type: UInt16, dnsClass: UInt16) -> PreparedAnswer {
-        if type == Self.typeOPT { return .formatError }
+    func lookup(nameKey: [UInt8], type: UInt16, dnsClass: UInt16) -> Lookup {
+        if type == Self.typeOPT { return .prepared(.formatError) }
         switch DNSClass(rawValue: dnsClass) {
         case .internet:
-            if Self.transferTypes.contains(type) { return .refused }
+            if Self.transferTypes.contains(type) { return .prepared(.refused) }
             guard let node = nodes[nameKey] else {
-                return Self.isName(nameKey, below: apexKey) ? nxDomain : .refused
+                return .prepared(Self.isName(nameKey, below: apexKey) ? nxDomain : .refused)
             }
-            return node.answers[type] ?? node.cname ?? noData
+            return .prepared(node.answers[type] ?? node.cname ?? noData)
         case .chaos:
-            guard type == Self.typeTXT || type == Self.typeANY, let answer = chaos[nameKey] else { return .refused }
-            return answer
+            guard type == Self.typeTXT || type == Self.typeANY else { return .prepared(.refused) }
+            if let answer = chaos[nameKey] { return .prepared(answer) }
+            if let name = statusNames[nameKey] { return .status(name) }
+            return .prepared(.refused)
         case nil:
-            return .refused
+            return .prepared(.refused)
         }
     }
+
+    func mayReadStatus(_ client: IPAddress) -> Bool { statusAllow.contains { $0.contains(client) } }
 
     /// Whether `name` equals `suffix` or ends with it at a label boundary (both lowercase wire form).
     static func isName(_ name: [UInt8], below suffix: [UInt8]) -> Bool {

@@ -1,7 +1,23 @@
+import TMRouting
+
 /// How a query arrived, which bounds the size of its answer.
 public enum Transport: Sendable {
     case udp
     case tcp
+}
+
+/// Produces status reports (CHAOS TXT of the zone or a profile name) on demand: they change with every probe, so
+/// they are the one answer not prepared ahead.
+public protocol StatusSource: Sendable {
+    /// One string per TXT record, in order.
+    func statusLines(for name: DomainName, clientSubnet: IPNetwork?) -> [String]
+}
+
+/// A response and the endpoint it handed out (for per-endpoint answer counts).
+public struct DNSResponse {
+    public let bytes: [UInt8]
+    /// -1 when the answer hands out no endpoint.
+    public let endpointID: Int32
 }
 
 /// Turns one query packet into its response bytes: parse, look up the prepared answer, frame it.
@@ -10,19 +26,42 @@ public enum DNSResponder {
     public static let udpPayloadSize: UInt16 = 1232
 
     /// The response, or nil when the packet must be dropped (too short to have a header, or itself a response).
-    public static func respond(to query: UnsafeRawBufferPointer, table: AnswerTable, transport: Transport) -> [UInt8]? {
+    public static func respond(to query: UnsafeRawBufferPointer, table: AnswerTable, transport: Transport,
+                               client: IPAddress? = nil, status: (any StatusSource)? = nil) -> DNSResponse? {
         switch ParsedQuery.parse(query) {
         case .failure(.drop):
             return nil
         case .failure(.respond(let rcode)):
-            return headerOnly(query: query, rcode: rcode)
+            return DNSResponse(bytes: headerOnly(query: query, rcode: rcode), endpointID: -1)
         case .success(let parsed):
+            let writer = ResponseWriter(query: query, parsed: parsed)
             if let edns = parsed.edns, edns.version > 0 {
-                return ResponseWriter(query: query, parsed: parsed).write(.badVersion, limit: Int(UInt16.max))
+                return DNSResponse(bytes: writer.write(.badVersion, limit: Int(UInt16.max)), endpointID: -1)
             }
-            let answer = table.lookup(nameKey: parsed.nameKey, type: parsed.type, dnsClass: parsed.dnsClass)
-            return ResponseWriter(query: query, parsed: parsed).write(answer, limit: sizeLimit(parsed, transport))
+            let answer: PreparedAnswer
+            switch table.lookup(nameKey: parsed.nameKey, type: parsed.type, dnsClass: parsed.dnsClass) {
+            case .prepared(let prepared):
+                answer = prepared
+            case .status(let name):
+                guard let status, let client, table.mayReadStatus(client) else {
+                    answer = .refused
+                    break
+                }
+                answer = statusAnswer(name: name, lines: status.statusLines(for: name, clientSubnet: nil), query: parsed)
+            }
+            return DNSResponse(bytes: writer.write(answer, limit: sizeLimit(parsed, transport)),
+                               endpointID: answer.endpointID)
         }
+    }
+
+    /// Encoded per query: status is not prepared ahead, and is asked for rarely.
+    static func statusAnswer(name: DomainName, lines: [String], query: ParsedQuery) -> PreparedAnswer {
+        guard !lines.isEmpty else { return .refused }
+        // Encoded for the lowercase name; compression pointers to the question stay valid whatever its case.
+        let records = lines.map { RecordData.txt([String($0.utf8.prefix(255))!]) }
+        return AnswerEncoder.answer(name: name, type: query.type, dnsClass: .chaos, answer: [
+            OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: records)),
+        ])
     }
 
     /// RFC 6891: a UDP answer may use the client's advertised size, never less than 512, capped at ours.

@@ -18,6 +18,8 @@ struct PreparedAnswer: Sendable, Hashable {
     /// Answer, authority and additional sections. Compression pointers in it assume the question starts at
     /// offset 12 and has the length of the name it was prepared for.
     let sections: [UInt8]
+    /// The endpoint this answer hands out, for per-endpoint answer counts; -1 for none.
+    var endpointID: Int32 = -1
 
     static let refused = PreparedAnswer(rcode: .refused, authoritative: false, answerCount: 0, authorityCount: 0,
                                         additionalCount: 0, sections: [])

@@ -77,7 +77,7 @@ final class ManagedProcess: @unchecked Sendable {
     private let handles: [FileHandle]
 
     /// Starts `executable`; stdout and stderr go to the given files (the same file is fine).
-    init(executable: URL, arguments: [String], stdout: URL, stderr: URL) throws {
+    init(executable: URL, arguments: [String], stdout: URL, stderr: URL, environment: [String: String] = [:]) throws {
         stdoutURL = stdout
         stderrURL = stderr
         _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
@@ -87,6 +87,9 @@ final class ManagedProcess: @unchecked Sendable {
         handles = stdout == stderr ? [out] : [out, err]
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err

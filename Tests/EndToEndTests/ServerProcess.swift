@@ -28,8 +28,8 @@ final class ServerProcess: @unchecked Sendable {
     /// Starts `edgetm serve --config DIR --listen ...` on a free port of each address and waits until it answers a
     /// query (at most `readyTimeout` seconds). A server that loses its port to a concurrent test is restarted on
     /// another port.
-    static func start(config: URL, on addresses: [Loopback] = [.v4], readyTimeout: Double = 20) throws
-        -> ServerProcess {
+    static func start(config: URL, on addresses: [Loopback] = [.v4], readyTimeout: Double = 20,
+                      environment: [String: String] = [:]) throws -> ServerProcess {
         let binary = try Paths.requireEdgetm()
         var lastLog = ""
         for _ in 0..<5 {
@@ -40,7 +40,8 @@ final class ServerProcess: @unchecked Sendable {
             let child: ManagedProcess
             do {
                 let log = logDirectory.file("server.log")
-                child = try ManagedProcess(executable: binary, arguments: arguments, stdout: log, stderr: log)
+                child = try ManagedProcess(executable: binary, arguments: arguments, stdout: log, stderr: log,
+                                           environment: environment)
             } catch {
                 logDirectory.remove()
                 throw error
@@ -116,6 +117,9 @@ final class ServerProcess: @unchecked Sendable {
         logDirectory.remove()
         return termination
     }
+
+    /// Sends a signal (SIGHUP to reload) to the server's own pid.
+    func signal(_ number: Int32) { child.send(number) }
 
     /// SIGTERM and the time until the process exited, without escalating: for the shutdown test.
     func sigterm(waiting timeout: Double) -> Termination? {

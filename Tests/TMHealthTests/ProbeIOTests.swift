@@ -17,9 +17,9 @@ struct ProbeIOTests {
                               ttl: 30, monitor: monitor, endpoints: endpoints)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let health = HealthMonitor(logger: logger) { _ in }
+        let health = HealthMonitor(logger: logger)
         health.configure([profile], generation: 0)
-        health.start()
+        health.start { _ in }
         return health
     }
 
@@ -185,9 +185,9 @@ struct ProbeIOTests {
                                                 isEnabled: true, priority: 1)])
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let monitor = HealthMonitor(logger: logger) { _ in }
+        let monitor = HealthMonitor(logger: logger)
         monitor.configure([slow, fast], generation: 0)
-        monitor.start()
+        monitor.start { _ in }
         defer { monitor.stop() }
         usleep(1_500_000)
         // While the hung probe is still waiting for its timeout, the healthy one kept its 0.2 s rhythm.
@@ -202,13 +202,13 @@ struct ProbeIOTests {
         let updates = UpdateLog()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let monitor = HealthMonitor(logger: logger) { updates.append($0) }
+        let monitor = HealthMonitor(logger: logger)
         let profile = Profile(name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
                               ttl: 30, monitor: Self.config(port: server.port, interval: 0.2, timeout: 0.15),
                               endpoints: [Endpoint(id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!,
                                                    isEnabled: true, priority: 1)])
         monitor.configure([profile], generation: 7)
-        monitor.start()
+        monitor.start { updates.append($0) }
         defer { monitor.stop() }
         #expect(eventually(within: 5) { server.requests.count >= 4 })
         // Several probes, one change (CheckingEndpoint -> Online).

@@ -111,7 +111,7 @@ enum TestZone {
     }
 
     static func ask(_ table: AnswerTable, _ query: [UInt8], transport: Transport = .udp) -> ParsedResponse? {
-        query.withUnsafeBytes { DNSResponder.respond(to: $0, table: table, transport: transport) }
+        query.withUnsafeBytes { DNSResponder.respond(to: $0, table: table, transport: transport)?.bytes }
             .flatMap(ParsedResponse.init)
     }
 }

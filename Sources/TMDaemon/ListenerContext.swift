@@ -1,0 +1,118 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+import TMRouting
+import TMWire
+
+/// An endpoint by its names, which survive reloads (ids do not).
+public struct EndpointKey: Hashable, Sendable {
+    public let profile: String
+    public let endpoint: String
+}
+
+/// How often each endpoint was handed out, summed over listener threads. Threads count privately and add their
+/// counts here about once a second, so the query path takes no lock.
+public final class AnswerCounters: Sendable {
+    private let totals = Mutex<[EndpointKey: UInt64]>([:])
+
+    func add(_ counts: [Int32: UInt64], in snapshot: ServingSnapshot) {
+        let keys = snapshot.endpointKeys
+        totals.withLock { totals in
+            for (id, count) in counts where Int(id) < keys.count { totals[keys[Int(id)], default: 0] += count }
+        }
+    }
+
+    public var current: [EndpointKey: UInt64] { totals.withLock { $0 } }
+}
+
+/// What every listener thread shares.
+struct ListenerContext: Sendable {
+    let store: SnapshotStore
+    let status: any StatusSource
+    let counters: AnswerCounters
+    let heartbeat: Heartbeat
+}
+
+/// One listener thread's private state: its snapshot view and its uncounted answers.
+struct ListenerState {
+    private var reader: SnapshotReader
+    private var tally: [Int32: UInt64] = [:]
+    private var tallySnapshot: ServingSnapshot
+    private var lastFlush = monotonicSeconds()
+    private let context: ListenerContext
+    private let beat: Int
+
+    init(context: ListenerContext) {
+        self.context = context
+        reader = SnapshotReader(store: context.store)
+        tallySnapshot = context.store.snapshot
+        beat = context.heartbeat.register()
+    }
+
+    /// The response to one query, counted.
+    mutating func respond(to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport) -> [UInt8]? {
+        let snapshot = reader.current()
+        if snapshot.table !== tallySnapshot.table { flush(now: monotonicSeconds()) }
+        tallySnapshot = snapshot
+        guard let response = DNSResponder.respond(to: packet, table: snapshot.table, transport: transport,
+                                                  client: client, status: context.status) else { return nil }
+        if response.endpointID >= 0 { tally[response.endpointID, default: 0] += 1 }
+        return response.bytes
+    }
+
+    /// Called at least once a second by the listener loop: proves the thread is alive and hands over counts.
+    mutating func tick() {
+        let now = monotonicSeconds()
+        context.heartbeat.beat(beat, at: now)
+        if now - lastFlush >= 1 { flush(now: now) }
+    }
+
+    private mutating func flush(now: Double) {
+        lastFlush = now
+        guard !tally.isEmpty else { return }
+        context.counters.add(tally, in: tallySnapshot)
+        tally = [:]
+    }
+}
+
+/// The last time each listener loop went round, for the systemd watchdog: it pings only while all are alive.
+public final class Heartbeat: Sendable {
+    private let beats = Mutex<[Double]>([])
+
+    func register() -> Int {
+        beats.withLock { beats in
+            beats.append(monotonicSeconds())
+            return beats.count - 1
+        }
+    }
+
+    func beat(_ index: Int, at time: Double) { beats.withLock { $0[index] = time } }
+
+    /// Whether every listener went round within `seconds`.
+    func allAlive(within seconds: Double) -> Bool {
+        let now = monotonicSeconds()
+        return beats.withLock { $0.allSatisfy { now - $0 <= seconds } }
+    }
+}
+
+extension IPAddress {
+    /// The address in a socket address from recvfrom or accept.
+    init?(_ storage: sockaddr_storage) {
+        var storage = storage
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            let value = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self).sin_addr.s_addr }
+            self = .v4(IPv4Address(UInt32(bigEndian: value)))
+        case AF_INET6:
+            let bytes = withUnsafeBytes(of: &storage) { raw in
+                withUnsafeBytes(of: raw.load(as: sockaddr_in6.self).sin6_addr) { Array($0) }
+            }
+            let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            self = .v6(IPv6Address(high: high, low: low))
+        default:
+            return nil
+        }
+    }
+}
