@@ -2,10 +2,14 @@
 SWIFT ?= swift
 CONFIG ?= Config
 LISTEN ?= 127.0.0.1:5353
-DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev pkg-config dnsutils knot-dnsutils unbound
+DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
+	systemd
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release run test check clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: deps build release run test check demo install clean
 
 # Installs only what is missing, so repeated runs do not touch apt.
 deps:
@@ -30,6 +34,21 @@ check: build
 # End-to-end tests start the debug binary, so it is built first.
 test: build
 	$(SWIFT) test
+
+demo: release
+	scripts/demo.sh
+
+# The binary, the unit, and a production example configuration (port 53) that never replaces an existing one.
+install: release
+	install -D -m 0755 .build/release/edgetm $(DESTDIR)$(PREFIX)/bin/edgetm
+	install -D -m 0644 systemd/edgetm.service $(DESTDIR)/etc/systemd/system/edgetm.service
+	@if [ -e $(DESTDIR)/etc/edgetm/edgetm.json ]; then \
+		echo "keeping the existing $(DESTDIR)/etc/edgetm"; \
+	else \
+		install -D -m 0644 Config/production/edgetm.json $(DESTDIR)/etc/edgetm/edgetm.json; \
+		install -D -m 0644 Config/production/profiles/app.json $(DESTDIR)/etc/edgetm/profiles/app.json; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 clean:
 	rm -rf .build

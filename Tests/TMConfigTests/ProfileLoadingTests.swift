@@ -117,5 +117,9 @@ struct ProfileLoadingTests {
         #expect(configuration.zone.apex == DomainName("tm.example."))
         #expect(configuration.profiles.contains { $0.fqdn == DomainName("app.tm.example.") })
         #expect(configuration.listen.map(\.description) == ["127.0.0.1:5353", "[::1]:5353"])
+        // The production example `make install` copies to /etc/edgetm loads too, and serves port 53.
+        let production = ConfigLoader.load(directory: root.appendingPathComponent("Config/production").path)
+        #expect(production.issues.isEmpty, "\(production.issues)")
+        #expect(production.configuration?.listen.map(\.description) == ["0.0.0.0:53", "[::]:53"])
     }
 }
