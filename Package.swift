@@ -12,13 +12,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
-        // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth will import the curl targets.
+        // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth the curl targets, only TMGeoIP
+        // libmaxminddb.
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
 
         .target(name: "TMRouting"),
-        .target(name: "TMConfig", dependencies: ["TMRouting"]),
+        .target(name: "TMGeoIP", dependencies: ["TMRouting", "CMaxMindDB"]),
+        .target(name: "TMConfig", dependencies: ["TMRouting", "TMGeoIP"]),
         .target(name: "TMWire", dependencies: ["TMRouting", "CLDNS"]),
         .target(
             name: "TMHealth",

@@ -1,7 +1,7 @@
 import TMRouting
 
 /// A validated configuration: everything the daemon needs, immutable.
-public struct Configuration: Sendable, Hashable {
+public struct Configuration: Sendable {
     public let directory: String
     public let listen: [ListenAddress]
     public let zone: ZoneConfig
@@ -12,11 +12,14 @@ public struct Configuration: Sendable, Hashable {
     /// Where endpoint health is kept across restarts, as configured (resolved by the daemon); nil for the default.
     public let stateFile: String?
     public let stateMaxAgeSeconds: Double
+    /// Where clients are, for Geographic routing: the operator's subnet map, then the geo database.
+    public let locator: ClientLocator
 
     public var endpointCount: Int { profiles.reduce(0) { $0 + $1.endpoints.count } }
 
     public init(directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile],
-                statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600) {
+                statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600,
+                locator: ClientLocator = .none) {
         self.directory = directory
         self.listen = listen
         self.zone = zone
@@ -24,6 +27,7 @@ public struct Configuration: Sendable, Hashable {
         self.statusAllow = statusAllow
         self.stateFile = stateFile
         self.stateMaxAgeSeconds = stateMaxAgeSeconds
+        self.locator = locator
     }
 }
 

@@ -10,6 +10,13 @@ struct ProfileDraft {
         var priority: Int
         var alwaysServe: Bool
         var customHeaders: [HTTPHeader]
+        var weight: Int
+        var geoMapping: [String]
+        var subnets: [SubnetRange]
+        /// Nested endpoints: the child profile (its target is filled in once every profile is read).
+        var nested: NestedTarget?
+        /// Where this endpoint's own keys are, for errors found after reading (`....endpoints[1].properties`).
+        var propertiesPath: String
     }
 
     var file: String
@@ -22,6 +29,7 @@ struct ProfileDraft {
     var ttl: UInt32
     var monitor: MonitorConfig
     var endpoints: [EndpointDraft]
+    var maxReturn: Int
 }
 
 /// Reads one profile document: an Azure Traffic Manager profile resource, or the flattened form that
@@ -30,13 +38,9 @@ enum ProfileReader {
     /// ARM metadata and read-only status keys found in exports: never an error.
     static let ignoredTopKeys: Set<String> = ["id", "type", "location", "tags", "etag", "resourceGroup", "systemData"]
     static let ignoredPropertyKeys: Set<String> = ["profileMonitorStatus", "provisioningState"]
-    static let unimplementedPropertyKeys: Set<String> = ["trafficViewEnrollmentStatus", "allowedEndpointRecordTypes",
-                                                         "maxReturn"]
+    static let unimplementedPropertyKeys: Set<String> = ["trafficViewEnrollmentStatus", "allowedEndpointRecordTypes"]
     static let ignoredEndpointKeys: Set<String> = ["id", "endpointMonitorStatus", "resourceGroup", "provisioningState"]
-    static let unimplementedEndpointKeys: Set<String> = [
-        "weight", "geoMapping", "subnets", "endpointLocation", "minChildEndpoints", "minChildEndpointsIPv4",
-        "minChildEndpointsIPv6", "targetResourceId",
-    ]
+    static let unimplementedEndpointKeys: Set<String> = ["endpointLocation"]
 
     static func read(_ document: JSONValue, file: String, log: IssueLog) -> ProfileDraft? {
         guard let top = ObjectReader(document, file: file, path: "", log: log) else { return nil }
@@ -74,28 +78,26 @@ enum ProfileReader {
             dns.finish(ignoring: ["fqdn"])
         }
         let monitor = properties.object("monitorConfig").map(MonitorConfigReader.read) ?? MonitorConfig()
+        let maxReturn = properties.integer("maxReturn", in: 1...10).map { Int($0) } ?? 2
         let endpoints = readEndpoints(properties)
         guard let name, isValidProfileName(name), let relativeName, let method, let endpoints else { return nil }
+        MethodRules.check(method, endpoints: endpoints, properties: properties)
         return ProfileDraft(
             file: properties.file, name: name, namePath: namePath, relativeName: relativeName,
             relativeNamePath: properties.path(of: "dnsConfig.relativeName"), isEnabled: status != "Disabled",
-            method: method, ttl: ttl, monitor: monitor, endpoints: endpoints)
+            method: method, ttl: ttl, monitor: monitor, endpoints: endpoints, maxReturn: maxReturn)
     }
 
     private static func readMethod(_ properties: ObjectReader) -> RoutingMethod? {
         guard let text = properties.choice("trafficRoutingMethod", RoutingMethod.allCases.map(\.rawValue),
                                            required: true),
               let method = RoutingMethod(rawValue: text) else { return nil }
-        switch method {
-        case .priority:
-            return method
-        case .performance:
+        guard method != .performance else {
             properties.error("trafficRoutingMethod", "\"Performance\" is not supported: edgetm has no latency table; "
                 + "use \"Geographic\" or \"Subnet\" to send clients to nearby endpoints")
-        case .weighted, .geographic, .multiValue, .subnet:
-            properties.error("trafficRoutingMethod", "\"\(text)\" is not supported yet; only \"Priority\" is")
+            return nil
         }
-        return nil
+        return method
     }
 
     private static func readEndpoints(_ properties: ObjectReader) -> [ProfileDraft.EndpointDraft]? {

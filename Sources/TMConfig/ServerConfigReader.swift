@@ -8,6 +8,13 @@ struct ServerSettings {
     var statusAllow: [IPNetwork]
     var stateFile: String?
     var stateMaxAgeSeconds: Double
+    var geo: GeoSettings
+}
+
+/// `geo` in edgetm.json: file paths, relative to the configuration directory.
+struct GeoSettings {
+    var database: String?
+    var subnets: String?
 }
 
 /// Reads and validates `edgetm.json`.
@@ -21,6 +28,11 @@ enum ServerConfigReader {
         let profiles = root.string("profiles") ?? "profiles"
         let statusAllow = root.object("status").map(readStatus) ?? defaultStatusAllow
         let stateFile = root.string("stateFile")
+        var geo = GeoSettings()
+        if let section = root.object("geo") {
+            geo = GeoSettings(database: section.string("database"), subnets: section.string("subnets"))
+            section.finish()
+        }
         let stateMaxAge = root.number("stateMaxAgeSeconds").flatMap { age -> Double? in
             guard age >= 0 else {
                 root.error("stateMaxAgeSeconds", "\(age) must not be negative")
@@ -31,7 +43,7 @@ enum ServerConfigReader {
         root.finish()
         guard let zone, let listen else { return nil }
         return ServerSettings(listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,
-                              stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge)
+                              stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo)
     }
 
     /// Status over DNS is for the operator's own machine unless configured otherwise.

@@ -178,8 +178,10 @@ public final class Daemon {
     }
 
     private func logAnswers(_ snapshot: ServingSnapshot) {
+        let set = ProfileSet(snapshot.configuration.profiles)
         for profile in snapshot.configuration.profiles {
-            Publisher.log(Router.decide(profile, health: snapshot.health), profile: profile, to: logger, previous: nil)
+            Publisher.log(Router.decide(profile, set: set, health: snapshot.health), profile: profile, to: logger,
+                          previous: nil)
         }
     }
 

@@ -50,10 +50,12 @@ final class Publisher: Sendable {
 
     /// One line per profile whose answer or reason changed; fail-open is a warning, since every endpoint is down.
     private func logAnswerChanges(from old: ServingSnapshot, to new: ServingSnapshot) {
-        let before = Dictionary(old.configuration.profiles.map { ($0.name, Router.decide($0, health: old.health)) },
-                                uniquingKeysWith: { first, _ in first })
+        let oldSet = ProfileSet(old.configuration.profiles), newSet = ProfileSet(new.configuration.profiles)
+        let before = Dictionary(old.configuration.profiles.map {
+            ($0.name, Router.decide($0, set: oldSet, health: old.health))
+        }, uniquingKeysWith: { first, _ in first })
         for profile in new.configuration.profiles {
-            let decision = Router.decide(profile, health: new.health)
+            let decision = Router.decide(profile, set: newSet, health: new.health)
             guard before[profile.name] != decision else { continue }
             Self.log(decision, profile: profile, to: logger, previous: before[profile.name])
         }
@@ -80,6 +82,7 @@ final class Publisher: Sendable {
         case .failOpen: "fail-open"
         case .profileDisabled: "profile disabled"
         case .noEndpoints: "no enabled endpoint"
+        case .perQuery: "chosen per query"
         }
     }
 }

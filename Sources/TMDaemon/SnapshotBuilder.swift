@@ -19,6 +19,7 @@ struct SnapshotBuilder {
                                         serial: serial)
         return ServingSnapshot(configuration: configuration, health: health, content: content,
                                table: AnswerTable(content: content, identity: identity,
-                                                  statusAllow: configuration.statusAllow, reusing: previous))
+                                                  statusAllow: configuration.statusAllow,
+                                                  locator: configuration.locator, reusing: previous))
     }
 }

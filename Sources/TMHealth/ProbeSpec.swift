@@ -43,8 +43,9 @@ public struct ProbeSpec: Sendable, Hashable {
         expectedStatusCodes.contains { $0.contains(status) }
     }
 
-    /// Which endpoints are probed at all: enabled ones of enabled profiles that are not `alwaysServe`.
+    /// Which endpoints are probed at all: enabled external ones of enabled profiles that are not `alwaysServe`.
+    /// A parent never probes its nested child; the child's own endpoints are probed.
     public static func isProbed(_ endpoint: Endpoint, in profile: Profile) -> Bool {
-        profile.isEnabled && endpoint.isEnabled && !endpoint.alwaysServe
+        profile.isEnabled && endpoint.isEnabled && !endpoint.alwaysServe && endpoint.nested == nil
     }
 }

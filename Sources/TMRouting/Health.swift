@@ -14,12 +14,14 @@ public enum MonitorStatus: String, Sendable, Hashable {
     case disabled = "Disabled"
     case inactive = "Inactive"
     case unmonitored = "Unmonitored"
+    /// A nested endpoint whose child profile is disabled or has no enabled endpoint.
+    case stopped = "Stopped"
 
     /// Whether routing may pick the endpoint without falling back to fail-open.
     public var isServable: Bool {
         switch self {
         case .checkingEndpoint, .online, .unmonitored: true
-        case .degraded, .disabled, .inactive: false
+        case .degraded, .disabled, .inactive, .stopped: false
         }
     }
 }

@@ -1,7 +1,29 @@
 /// A client's address, as routing and access control see it.
-public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
+public enum IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable {
     case v4(IPv4Address)
     case v6(IPv6Address)
+
+    public func sameFamily(as other: IPAddress) -> Bool {
+        switch (self, other) {
+        case (.v4, .v4), (.v6, .v6): true
+        default: false
+        }
+    }
+
+    /// IPv4 before IPv6; numeric within a family.
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        switch (lhs, rhs) {
+        case (.v4(let a), .v4(let b)): a.value < b.value
+        case (.v6(let a), .v6(let b)): (a.high, a.low) < (b.high, b.low)
+        case (.v4, .v6): true
+        case (.v6, .v4): false
+        }
+    }
+
+    /// The address with only its first `length` bits kept.
+    public func truncated(to length: Int) -> IPAddress {
+        IPNetwork(address: self, prefixLength: length)?.address ?? self
+    }
 
     public init?(_ text: some StringProtocol) {
         if let v4 = IPv4Address(text) {
@@ -59,6 +81,17 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(address)/\(prefixLength)" }
+
+    /// The highest address inside the network.
+    public var lastAddress: IPAddress {
+        switch address {
+        case .v4(let v4):
+            return .v4(IPv4Address(v4.value | ~Self.mask32(prefixLength)))
+        case .v6(let v6):
+            let (high, low) = Self.mask128(prefixLength)
+            return .v6(IPv6Address(high: v6.high | ~high, low: v6.low | ~low))
+        }
+    }
 
     static func mask32(_ length: Int) -> UInt32 { length == 0 ? 0 : UInt32.max << (32 - length) }
 

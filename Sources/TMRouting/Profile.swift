@@ -66,19 +66,44 @@ public struct MonitorConfig: Hashable, Sendable {
     public init() {}
 }
 
+/// A nested endpoint's child profile and Azure's thresholds for counting the child as available.
+public struct NestedTarget: Hashable, Sendable {
+    public let profile: String
+    public let minChildEndpoints: Int
+    /// 0: not checked.
+    public let minChildEndpointsIPv4: Int
+    public let minChildEndpointsIPv6: Int
+
+    public init(profile: String, minChildEndpoints: Int = 1, minChildEndpointsIPv4: Int = 0,
+                minChildEndpointsIPv6: Int = 0) {
+        self.profile = profile
+        self.minChildEndpoints = minChildEndpoints
+        self.minChildEndpointsIPv4 = minChildEndpointsIPv4
+        self.minChildEndpointsIPv6 = minChildEndpointsIPv6
+    }
+}
+
 /// One endpoint of a profile. `id` numbers endpoints across the whole configuration so health is a plain array.
 public struct Endpoint: Hashable, Sendable {
     public let id: Int
     public let name: String
+    /// For a nested endpoint, the child profile's name (as a DNS name, for display only).
     public let target: EndpointTarget
     public let isEnabled: Bool
     public let priority: Int
     /// Azure's `alwaysServe`: never probed, always eligible.
     public let alwaysServe: Bool
     public let customHeaders: [HTTPHeader]
+    public let weight: Int
+    /// Location codes (WORLD, GEO-xx, countries, states) this endpoint serves in a Geographic profile.
+    public let geoMapping: [String]
+    public let subnets: [SubnetRange]
+    /// Set for nested endpoints: routing continues in the child profile.
+    public let nested: NestedTarget?
 
     public init(id: Int, name: String, target: EndpointTarget, isEnabled: Bool, priority: Int,
-                alwaysServe: Bool = false, customHeaders: [HTTPHeader] = []) {
+                alwaysServe: Bool = false, customHeaders: [HTTPHeader] = [], weight: Int = 1,
+                geoMapping: [String] = [], subnets: [SubnetRange] = [], nested: NestedTarget? = nil) {
         self.id = id
         self.name = name
         self.target = target
@@ -86,7 +111,42 @@ public struct Endpoint: Hashable, Sendable {
         self.priority = priority
         self.alwaysServe = alwaysServe
         self.customHeaders = customHeaders
+        self.weight = weight
+        self.geoMapping = geoMapping
+        self.subnets = subnets
+        self.nested = nested
     }
+}
+
+/// An address range of a Subnet-routed endpoint: `first` to `last` inclusive; `prefixLength` when it was given as
+/// a CIDR scope (which is then also the ECS scope it answers with).
+public struct SubnetRange: Hashable, Sendable, CustomStringConvertible {
+    public let first: IPAddress
+    public let last: IPAddress
+    public let prefixLength: Int?
+
+    public init?(first: IPAddress, last: IPAddress) {
+        guard first.sameFamily(as: last), first <= last else { return nil }
+        self.first = first
+        self.last = last
+        prefixLength = nil
+    }
+
+    public init(network: IPNetwork) {
+        first = network.address
+        last = network.lastAddress
+        prefixLength = network.prefixLength
+    }
+
+    public func contains(_ address: IPAddress) -> Bool {
+        address.sameFamily(as: first) && first <= address && address <= last
+    }
+
+    public func overlaps(_ other: SubnetRange) -> Bool {
+        first.sameFamily(as: other.first) && first <= other.last && other.first <= last
+    }
+
+    public var description: String { prefixLength.map { "\(first)/\($0)" } ?? "\(first)-\(last)" }
 }
 
 /// A traffic-manager profile: one DNS name and the endpoints it routes between.
@@ -100,9 +160,11 @@ public struct Profile: Hashable, Sendable {
     public let monitor: MonitorConfig
     /// Sorted by priority, so that routing walks them in order.
     public let endpoints: [Endpoint]
+    /// MultiValue: how many addresses an answer holds at most.
+    public let maxReturn: Int
 
     public init(name: String, fqdn: DomainName, isEnabled: Bool, method: RoutingMethod, ttl: UInt32,
-                monitor: MonitorConfig, endpoints: [Endpoint]) {
+                monitor: MonitorConfig, endpoints: [Endpoint], maxReturn: Int = 2) {
         self.name = name
         self.fqdn = fqdn
         self.isEnabled = isEnabled
@@ -110,5 +172,6 @@ public struct Profile: Hashable, Sendable {
         self.ttl = ttl
         self.monitor = monitor
         self.endpoints = endpoints.sorted { $0.priority < $1.priority }
+        self.maxReturn = maxReturn
     }
 }

@@ -97,6 +97,13 @@ public struct RRset: Hashable, Sendable {
     }
 }
 
+/// A name answered per query: the plan, and every answer it can give (each prepared ahead).
+public struct DynamicName: Sendable, Hashable {
+    public let plan: RoutePlan
+    public let answerSets: [AnswerSet]
+    public let ttl: UInt32
+}
+
 /// Everything the zone serves at one moment: the result of routing every profile against one health vector.
 public struct ZoneContent: Sendable, Hashable {
     public let apex: DomainName
@@ -106,16 +113,20 @@ public struct ZoneContent: Sendable, Hashable {
     public let names: [DomainName: [RRset]]
     /// For profile names with an answer: the endpoint answered, so that answers can be counted per endpoint.
     public let answeredBy: [DomainName: Int]
+    /// Profile names whose answer is chosen per query (they also appear in `names`, with no RRsets).
+    public let dynamicNames: [DomainName: DynamicName]
     /// Names whose CHAOS-class TXT query reports status: the apex and every profile name.
     public let statusNames: [DomainName]
 
     public init(apex: DomainName, soa: RRset, negativeTTL: UInt32, names: [DomainName: [RRset]],
-                answeredBy: [DomainName: Int] = [:], statusNames: [DomainName] = []) {
+                answeredBy: [DomainName: Int] = [:], dynamicNames: [DomainName: DynamicName] = [:],
+                statusNames: [DomainName] = []) {
         self.apex = apex
         self.soa = soa
         self.negativeTTL = negativeTTL
         self.names = names
         self.answeredBy = answeredBy
+        self.dynamicNames = dynamicNames
         self.statusNames = statusNames
     }
 
@@ -142,21 +153,25 @@ public struct ZoneContent: Sendable, Hashable {
                 if !ofType.isEmpty { add(name, RRset(ttl: zone.soa.ttl, records: ofType)) }
             }
         }
-        for profile in profiles {
-            let decision = Router.decide(profile, health: health)
-            switch decision.reason {
-            case .profileDisabled:
+        let set = ProfileSet(profiles)
+        var dynamic: [DomainName: DynamicName] = [:]
+        for profile in profiles where profile.isEnabled {
+            let routing = Router.route(profile, set: set, health: health)
+            add(profile.fqdn, nil)
+            switch routing.plan {
+            case .noData:
                 continue
-            case .noEndpoints:
-                add(profile.fqdn, nil)
-            case .primary, .failover, .failOpen:
-                guard let endpoint = decision.endpoint else { continue }
-                add(profile.fqdn, RRset(ttl: profile.ttl, records: [RecordData(target: endpoint.target)]))
-                answeredBy[profile.fqdn] = endpoint.id
+            case .answer(let index):
+                let answer = routing.answerSets[index]
+                for rrset in answer.rrsets(ttl: profile.ttl) { add(profile.fqdn, rrset) }
+                answeredBy[profile.fqdn] = answer.endpointID
+            case .geographic, .subnet, .weighted:
+                dynamic[profile.fqdn] = DynamicName(plan: routing.plan, answerSets: routing.answerSets, ttl: profile.ttl)
             }
         }
         for name in names.keys { names[name]?.sort { $0.type < $1.type } }
         return ZoneContent(apex: zone.apex, soa: soa, negativeTTL: zone.negativeTTL, names: names,
-                           answeredBy: answeredBy, statusNames: [zone.apex] + profiles.map(\.fqdn))
+                           answeredBy: answeredBy, dynamicNames: dynamic,
+                           statusNames: [zone.apex] + profiles.map(\.fqdn))
     }
 }

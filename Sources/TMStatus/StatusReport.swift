@@ -70,19 +70,26 @@ public enum StatusReport {
 
     /// `profile=app method=Priority status=Online answer=mec-atlanta`, with `fail-open` when it applies.
     static func summary(_ profile: Profile, _ input: StatusInput) -> String {
-        let decision = Router.decide(profile, health: input.health)
+        let decision = Router.decide(profile, set: ProfileSet(input.profiles), health: input.health)
+        let answer = decision.reason == .perQuery ? "per-query" : decision.endpoint?.name ?? "none"
         var line = "profile=\(profile.name) method=\(profile.method.rawValue) "
-            + "status=\(profileStatus(profile, input.health)) answer=\(decision.endpoint?.name ?? "none")"
+            + "status=\(profileStatus(profile, input)) answer=\(answer)"
         if decision.reason == .failOpen { line += " fail-open" }
         return line
     }
 
     static func endpoint(_ profile: Profile, _ endpoint: Endpoint, _ input: StatusInput) -> String {
         let runtime = endpoint.id < input.endpoints.count ? input.endpoints[endpoint.id] : nil
-        var fields = [
-            "endpoint=\(endpoint.name)", "priority=\(endpoint.priority)", "target=\(endpoint.target)",
-            "status=\(input.health.status(of: endpoint, in: profile).rawValue)",
-        ]
+        var fields = ["endpoint=\(endpoint.name)"]
+        switch profile.method {
+        case .priority, .performance: fields.append("priority=\(endpoint.priority)")
+        case .weighted: fields.append("weight=\(endpoint.weight)")
+        case .geographic: fields.append("geo=\(endpoint.geoMapping.joined(separator: ","))")
+        case .subnet: fields.append("subnets=\(endpoint.subnets.map(\.description).joined(separator: ","))")
+        case .multiValue: break
+        }
+        fields.append(endpoint.nested.map { "child=\($0.profile)" } ?? "target=\(endpoint.target)")
+        fields.append("status=\(Router.status(of: endpoint, in: profile, set: ProfileSet(input.profiles), health: input.health).rawValue)")
         if let since = runtime?.since { fields.append("since=\(timestamp(since))") }
         if let last = runtime?.lastResult {
             fields.append("last=\(last.replacingOccurrences(of: " ", with: "_"))")
@@ -94,9 +101,10 @@ public enum StatusReport {
     }
 
     /// Azure's profile monitor status.
-    public static func profileStatus(_ profile: Profile, _ health: HealthVector) -> String {
+    public static func profileStatus(_ profile: Profile, _ input: StatusInput) -> String {
         guard profile.isEnabled else { return "Disabled" }
-        let statuses = profile.endpoints.map { health.status(of: $0, in: profile) }
+        let set = ProfileSet(input.profiles)
+        let statuses = profile.endpoints.map { Router.status(of: $0, in: profile, set: set, health: input.health) }
         if statuses.contains(.degraded) { return "Degraded" }
         if statuses.contains(where: { $0 == .online || $0 == .unmonitored }) { return "Online" }
         if statuses.contains(.checkingEndpoint) { return "CheckingEndpoints" }

@@ -35,6 +35,15 @@ public final class AnswerTable: Sendable {
     let nxDomain: PreparedAnswer
     let noData: PreparedAnswer
     let chaos: [[UInt8]: PreparedAnswer]
+    /// Profile names answered per query: the plan and one prepared node per answer set.
+    struct DynamicNode: Sendable {
+        let plan: RoutePlan
+        let variants: [Node]
+    }
+
+    let dynamic: [[UInt8]: DynamicNode]
+    /// Finds clients' locations for Geographic plans.
+    let locator: ClientLocator
     /// CHAOS-class names that report status, and who may ask.
     let statusNames: [[UInt8]: DomainName]
     let statusAllow: [IPNetwork]
@@ -43,12 +52,14 @@ public final class AnswerTable: Sendable {
     enum Lookup {
         case prepared(PreparedAnswer)
         case status(DomainName)
+        /// Chosen for this client: the answer and the ECS scope it may be cached for.
+        case perClient(PreparedAnswer, scope: Int?)
     }
 
     /// Prepares every answer of `content`. Names whose records are unchanged since `previous` keep its prepared
     /// answers, so a health change re-encodes only the names it moved (and the apex, whose SOA serial moved).
     public init(content: ZoneContent, identity: ServerIdentity, statusAllow: [IPNetwork] = [],
-                reusing previous: AnswerTable? = nil) {
+                locator: ClientLocator = .none, reusing previous: AnswerTable? = nil) {
         let soa = OwnedRRset(owner: content.apex, dnsClass: .internet,
                              rrset: RRset(ttl: content.negativeTTL, records: content.soa.records))
         apexKey = content.apex.wireKey
@@ -66,6 +77,13 @@ public final class AnswerTable: Sendable {
             }
         }
         self.nodes = nodes
+        dynamic = Dictionary(uniqueKeysWithValues: content.dynamicNames.map { name, dynamic in
+            (name.wireKey, DynamicNode(plan: dynamic.plan, variants: dynamic.answerSets.map { set in
+                Self.node(name: name, rrsets: set.rrsets(ttl: dynamic.ttl).sorted { $0.type < $1.type },
+                          content: content, endpointID: set.endpointID)
+            }))
+        })
+        self.locator = locator
         chaos = Self.chaosAnswers(identity)
         statusNames = Dictionary(content.statusNames.map { ($0.wireKey, $0) }, uniquingKeysWith: { first, _ in first })
         self.statusAllow = statusAllow
@@ -121,11 +139,20 @@ public final class AnswerTable: Sendable {
     }
 
     /// The prepared answer for a question; `nameKey` is the lowercase uncompressed wire name.
-    func lookup(nameKey: [UInt8], type: UInt16, dnsClass: UInt16) -> Lookup {
+    /// `client` is only built when the name's answer depends on it.
+    func lookup(nameKey: [UInt8], type: UInt16, dnsClass: UInt16, client: () -> ClientQuery) -> Lookup {
         if type == Self.typeOPT { return .prepared(.formatError) }
         switch DNSClass(rawValue: dnsClass) {
         case .internet:
             if Self.transferTypes.contains(type) { return .prepared(.refused) }
+            if let dynamic = dynamic[nameKey] {
+                var query = client()
+                guard let index = dynamic.plan.select(for: &query, random: { Double.random(in: 0..<1) }) else {
+                    return .perClient(noData, scope: query.scopePrefixLength)
+                }
+                let node = dynamic.variants[index]
+                return .perClient(node.answers[type] ?? node.cname ?? noData, scope: query.scopePrefixLength)
+            }
             guard let node = nodes[nameKey] else {
                 return .prepared(Self.isName(nameKey, below: apexKey) ? nxDomain : .refused)
             }

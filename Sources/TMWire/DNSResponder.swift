@@ -34,24 +34,44 @@ public enum DNSResponder {
         case .failure(.respond(let rcode)):
             return DNSResponse(bytes: headerOnly(query: query, rcode: rcode), endpointID: -1)
         case .success(let parsed):
-            let writer = ResponseWriter(query: query, parsed: parsed)
+            var writer = ResponseWriter(query: query, parsed: parsed)
             if let edns = parsed.edns, edns.version > 0 {
                 return DNSResponse(bytes: writer.write(.badVersion, limit: Int(UInt16.max)), endpointID: -1)
             }
+            let subnet = parsed.edns?.clientSubnet
             let answer: PreparedAnswer
-            switch table.lookup(nameKey: parsed.nameKey, type: parsed.type, dnsClass: parsed.dnsClass) {
+            switch table.lookup(nameKey: parsed.nameKey, type: parsed.type, dnsClass: parsed.dnsClass,
+                                client: { clientQuery(subnet: subnet, source: client, locator: table.locator) }) {
             case .prepared(let prepared):
                 answer = prepared
+            case .perClient(let prepared, let scope):
+                answer = prepared
+                // Never more specific than what the client sent; 0 when the answer did not depend on it.
+                writer.ecsScope = UInt8(min(scope ?? 0, Int(subnet?.sourcePrefixLength ?? 0)))
             case .status(let name):
                 guard let status, let client, table.mayReadStatus(client) else {
                     answer = .refused
                     break
                 }
-                answer = statusAnswer(name: name, lines: status.statusLines(for: name, clientSubnet: nil), query: parsed)
+                let network = subnet.flatMap { IPNetwork(address: $0.address, prefixLength: Int($0.sourcePrefixLength)) }
+                answer = statusAnswer(name: name, lines: status.statusLines(for: name, clientSubnet: network),
+                                      query: parsed)
             }
             return DNSResponse(bytes: writer.write(answer, limit: sizeLimit(parsed, transport)),
                                endpointID: answer.endpointID)
         }
+    }
+
+    /// Whom to route for: the ECS subnet when the query has one with a non-zero source prefix (ECS is used for
+    /// nothing else), else the address the query came from.
+    static func clientQuery(subnet: ParsedQuery.ClientSubnet?, source: IPAddress?, locator: ClientLocator) -> ClientQuery {
+        if let subnet, subnet.sourcePrefixLength > 0 {
+            return ClientQuery(address: subnet.address, sourcePrefixLength: Int(subnet.sourcePrefixLength),
+                               locator: locator)
+        }
+        let address = source ?? .v4(IPv4Address(0))
+        let full = if case .v4 = address { 32 } else { 128 }
+        return ClientQuery(address: address, sourcePrefixLength: full, locator: locator)
     }
 
     /// Encoded per query: status is not prepared ahead, and is asked for rarely.
@@ -84,9 +104,17 @@ public enum DNSResponder {
 struct ResponseWriter {
     let query: UnsafeRawBufferPointer
     let parsed: ParsedQuery
+    /// The SCOPE PREFIX-LENGTH to echo ECS with; 0 unless the answer depended on the client.
+    var ecsScope: UInt8 = 0
 
     func write(_ answer: PreparedAnswer, limit: Int) -> [UInt8] {
-        let optLength = parsed.edns == nil ? 0 : 11
+        let ecs = parsed.edns?.clientSubnet.map { subnet -> [UInt8] in
+            let address = subnet.addressBytes
+            let length = 4 + address.count
+            return [0, 8, UInt8(length >> 8), UInt8(length & 0xff), UInt8(subnet.family >> 8),
+                    UInt8(subnet.family & 0xff), subnet.sourcePrefixLength, ecsScope] + address
+        } ?? []
+        let optLength = parsed.edns == nil ? 0 : 11 + ecs.count
         let questionLength = parsed.name.count + 4
         let fullLength = 12 + questionLength + answer.sections.count + optLength
         let truncated = fullLength > limit
@@ -109,7 +137,8 @@ struct ResponseWriter {
         if let edns = parsed.edns {
             let payload = DNSResponder.udpPayloadSize
             out += [0, 0, 41, UInt8(payload >> 8), UInt8(payload & 0xff), UInt8(answer.rcode.rawValue >> 4), 0,
-                    edns.dnssecOK ? 0x80 : 0, 0, 0, 0]
+                    edns.dnssecOK ? 0x80 : 0, 0, UInt8(ecs.count >> 8), UInt8(ecs.count & 0xff)]
+            out += ecs
         }
         return out
     }

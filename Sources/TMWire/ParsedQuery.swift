@@ -1,4 +1,5 @@
 internal import CLDNS
+import TMRouting
 
 /// The parts of a query that decide its answer, copied out of ldns's packet.
 struct ParsedQuery {
@@ -6,6 +7,24 @@ struct ParsedQuery {
         let udpPayloadSize: UInt16
         let version: UInt8
         let dnssecOK: Bool
+        let clientSubnet: ClientSubnet?
+    }
+
+    /// An EDNS Client Subnet option (RFC 7871) as sent.
+    struct ClientSubnet {
+        let family: UInt16
+        let sourcePrefixLength: UInt8
+        /// The address with the bits beyond the source prefix zero.
+        let address: IPAddress
+
+        /// The address bytes as they go on the wire: only as many as the prefix needs.
+        var addressBytes: [UInt8] {
+            let bytes: [UInt8] = switch address {
+            case .v4(let v4): v4.bytes
+            case .v6(let v6): v6.bytes
+            }
+            return Array(bytes.prefix((Int(sourcePrefixLength) + 7) / 8))
+        }
     }
 
     /// The question name as sent (original case), uncompressed wire form.
@@ -33,11 +52,69 @@ struct ParsedQuery {
         guard ldns_pkt_qdcount(parsed) == 1, let question = ldns_rr_list_rr(ldns_pkt_question(parsed), 0),
               let owner = ldns_rr_owner(question) else { return .failure(.respond(.formErr)) }
         let name = Array(UnsafeBufferPointer(start: ldns_rdf_data(owner), count: ldns_rdf_size(owner)))
-        let edns = ldns_pkt_edns(parsed) ? EDNS(udpPayloadSize: ldns_pkt_edns_udp_size(parsed),
-                                                version: ldns_pkt_edns_version(parsed),
-                                                dnssecOK: ldns_pkt_edns_do(parsed)) : nil
+        var edns: EDNS?
+        if ldns_pkt_edns(parsed) {
+            var subnet: ClientSubnet?
+            if let data = ldns_pkt_edns_data(parsed) {
+                let options = UnsafeRawBufferPointer(start: ldns_rdf_data(data), count: ldns_rdf_size(data))
+                guard case .valid(let found) = Self.scanOptions(options) else { return .failure(.respond(.formErr)) }
+                subnet = found
+            }
+            edns = EDNS(udpPayloadSize: ldns_pkt_edns_udp_size(parsed), version: ldns_pkt_edns_version(parsed),
+                        dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet)
+        }
         return .success(ParsedQuery(name: name, type: UInt16(ldns_rr_get_type(question).rawValue),
                                     dnsClass: UInt16(ldns_rr_get_class(question).rawValue), edns: edns))
+    }
+
+    enum OptionScan {
+        /// A FORMERR.
+        case malformed
+        /// The ECS option, if there is one.
+        case valid(ClientSubnet?)
+    }
+
+    /// Walks the OPT options. Options other than ECS are ignored, as RFC 6891 asks.
+    static func scanOptions(_ options: UnsafeRawBufferPointer) -> OptionScan {
+        var offset = 0
+        var subnet: ClientSubnet?
+        while offset < options.count {
+            guard options.count - offset >= 4 else { return .malformed }
+            let code = UInt16(options[offset]) << 8 | UInt16(options[offset + 1])
+            let length = Int(options[offset + 2]) << 8 | Int(options[offset + 3])
+            offset += 4
+            guard options.count - offset >= length else { return .malformed }
+            if code == 8 {
+                guard subnet == nil,
+                      let parsed = parseSubnet(UnsafeRawBufferPointer(rebasing: options[offset..<offset + length]))
+                else { return .malformed }
+                subnet = parsed
+            }
+            offset += length
+        }
+        return .valid(subnet)
+    }
+
+    /// RFC 7871 §6: a wrong family, a prefix too long, an address of the wrong length or with bits set beyond the
+    /// prefix, or a non-zero scope in a query, are all FORMERR.
+    static func parseSubnet(_ data: UnsafeRawBufferPointer) -> ClientSubnet? {
+        guard data.count >= 4 else { return nil }
+        let family = UInt16(data[0]) << 8 | UInt16(data[1])
+        let source = data[2]
+        guard data[3] == 0 else { return nil }
+        let width = family == 1 ? 4 : family == 2 ? 16 : 0
+        guard width > 0, Int(source) <= width * 8, data.count - 4 == (Int(source) + 7) / 8 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: width)
+        for index in 0..<(data.count - 4) { bytes[index] = data[4 + index] }
+        let address: IPAddress
+        if width == 4 {
+            address = .v4(IPv4Address(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
+        } else {
+            address = .v6(IPv6Address(high: bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) },
+                                      low: bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
+        }
+        guard address.truncated(to: Int(source)) == address else { return nil }
+        return ClientSubnet(family: family, sourcePrefixLength: source, address: address)
     }
 
     /// The name lowercased, as answers are keyed.

@@ -55,7 +55,6 @@ struct ProfileLoadingTests {
         let result = fixture.load()
         #expect(result.errors.isEmpty, "\(result.errors)")
         #expect(result.warnings.map(\.description) == [
-            "profiles/app.json: endpoints[0].weight: warning: Azure's 'weight' is not implemented by edgetm; ignored",
             "profiles/app.json: trafficViewEnrollmentStatus: warning: Azure's 'trafficViewEnrollmentStatus' is not implemented by edgetm; ignored",
         ])
         let profile = try #require(result.configuration?.profiles.first)

@@ -53,7 +53,7 @@ struct StatusReportTests {
         ([.checking, .checking], "CheckingEndpoints"),
     ])
     func azureProfileStatus(_ health: [ProbeHealth], _ expected: String) {
-        #expect(StatusReport.profileStatus(Self.profile(), HealthVector(probes: health)) == expected)
+        #expect(StatusReport.profileStatus(Self.profile(), Self.input(health)) == expected)
     }
 
     @Test func longLinesAreClippedTo255Bytes() {

@@ -1,0 +1,3 @@
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <maxminddb.h>
