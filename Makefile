@@ -2,8 +2,8 @@
 SWIFT ?= swift
 CONFIG ?= Config
 LISTEN ?= 127.0.0.1:5353
-DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
-	systemd
+DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev libmaxminddb-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
+	systemd libmaxmind-db-writer-perl
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PREFIX ?= /usr/local
