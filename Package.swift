@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .target(name: "CSocketShim"),
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
 
         .target(name: "TMRouting"),
@@ -31,7 +32,7 @@ let package = Package(
         .target(
             name: "TMDaemon",
             dependencies: [
-                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus",
+                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "CSocketShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

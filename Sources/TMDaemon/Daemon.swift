@@ -13,10 +13,14 @@ public struct DaemonOptions: Sendable {
     public var configDirectory: String
     /// Replaces the configuration's `listen` addresses when not empty.
     public var listenOverride: [ListenAddress]
+    /// UDP listener threads per address, each on its own SO_REUSEPORT socket.
+    public var udpThreads: Int
 
-    public init(configDirectory: String, listenOverride: [ListenAddress] = []) {
+    public init(configDirectory: String, listenOverride: [ListenAddress] = [],
+                udpThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.configDirectory = configDirectory
         self.listenOverride = listenOverride
+        self.udpThreads = max(1, udpThreads)
     }
 }
 
@@ -66,6 +70,7 @@ public final class Daemon {
         logger.notice("serving", metadata: [
             "zone": "\(configuration.zone.apex)", "profiles": "\(configuration.profiles.count)",
             "listen": "\(addresses.map(\.description).joined(separator: " "))", "state.file": "\(stateFile.url.path)",
+            "udp.threads": "\(options.udpThreads)",
         ])
         logAnswers(publisher.store.snapshot)
         let logger = logger
@@ -121,11 +126,15 @@ public final class Daemon {
 
     private func startListeners(on addresses: [ListenAddress], context: ListenerContext) throws {
         // Bind everything first, so that a failure leaves no thread running.
+        let shared = options.udpThreads > 1
         let sockets = try addresses.map { address in
-            (address, try Socket.bound(address, stream: false), try Socket.bound(address, stream: true))
+            (address, try (0..<options.udpThreads).map { _ in try Socket.bound(address, stream: false, sharedPort: shared) },
+             try Socket.bound(address, stream: true))
         }
         for (address, udp, tcp) in sockets {
-            UDPListener(fd: udp, context: context).start(name: "udp \(address)")
+            for (index, fd) in udp.enumerated() {
+                UDPListener(fd: fd, context: context).start(name: "udp\(index) \(address)")
+            }
             TCPListener(fd: tcp, context: context).start(name: "tcp \(address)")
         }
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSocketShim
 import TMConfig
 
 /// A socket could not be set up; the message names the address and the system's reason.
@@ -14,7 +15,8 @@ public struct SocketError: Error, CustomStringConvertible {
 
 /// Opens listening sockets. IPv6 sockets are IPv6-only so that `0.0.0.0` and `[::]` can both be bound.
 enum Socket {
-    static func bound(_ address: ListenAddress, stream: Bool) throws -> Int32 {
+    /// `sharedPort`: SO_REUSEPORT, so that several sockets (one per listener thread) share the address.
+    static func bound(_ address: ListenAddress, stream: Bool, sharedPort: Bool = false) throws -> Int32 {
         let family = address.isIPv6 ? AF_INET6 : AF_INET
         let kind = Int32(stream ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue)
         let fd = socket(family, kind | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -22,6 +24,13 @@ enum Socket {
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         if address.isIPv6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size)) }
+        if sharedPort { csock_enable_reuseport(fd) }
+        if !stream {
+            // Room for bursts: a full receive buffer is where a saturated UDP server loses queries.
+            var size: Int32 = 4 << 20
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         let result = withSockaddr(address) { bind(fd, $0, $1) }
         guard result == 0 else {
             let error = SocketError("cannot bind", address)

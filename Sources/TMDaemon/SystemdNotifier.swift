@@ -27,7 +27,7 @@ final class SystemdNotifier: Sendable {
 
     func notify(_ message: String) {
         guard let path, path.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else { return }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
         var address = sockaddr_un()

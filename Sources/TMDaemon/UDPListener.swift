@@ -1,3 +1,4 @@
+import CSocketShim
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -5,11 +6,12 @@ import Glibc
 import TMRouting
 import TMWire
 
-/// Answers DNS over UDP on one bound socket, from its own thread.
+/// Answers DNS over UDP on one bound socket, from its own thread, a batch of datagrams per system call each way.
 final class UDPListener: @unchecked Sendable {
     // @unchecked: the descriptor is written once in init; only the listener's own thread uses it afterwards.
     private let fd: Int32
     private let context: ListenerContext
+    static let batchSize: UInt32 = 32
 
     init(fd: Int32, context: ListenerContext) {
         self.fd = fd
@@ -27,34 +29,38 @@ final class UDPListener: @unchecked Sendable {
 
     private func run() {
         var state = ListenerState(context: context)
-        var buffer = [UInt8](repeating: 0, count: 65535)
-        var peer = sockaddr_storage()
+        let batch = DatagramBatch(count: Self.batchSize)
         while true {
             state.tick()
-            var peerLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let received = buffer.withUnsafeMutableBytes { bytes in
-                withUnsafeMutablePointer(to: &peer) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        recvfrom(fd, bytes.baseAddress, bytes.count, 0, $0, &peerLength)
-                    }
-                }
-            }
+            let received = csock_batch_receive(batch.pointer, fd)
             guard received > 0 else {
                 if received < 0, errno != EINTR, errno != EAGAIN { return }
                 continue
             }
-            let response = buffer.withUnsafeBytes {
-                state.respond(to: UnsafeRawBufferPointer(rebasing: $0[0..<received]), from: IPAddress(peer),
-                              transport: .udp)
+            var replies: UInt32 = 0
+            for index in 0..<UInt32(received) {
+                var length = 0
+                let packet = UnsafeRawBufferPointer(start: csock_batch_packet(batch.pointer, index, &length),
+                                                    count: length)
+                let client = IPAddress(csock_batch_peer(batch.pointer, index).load(as: sockaddr_storage.self))
+                guard let response = state.respond(to: packet, from: client, transport: .udp) else { continue }
+                var capacity = 0
+                let out = csock_batch_reply(batch.pointer, replies, index, &capacity)!
+                let size = min(response.count, capacity)
+                response.withUnsafeBytes { out.update(from: $0.bindMemory(to: UInt8.self).baseAddress!, count: size) }
+                csock_batch_set_reply_length(batch.pointer, replies, size)
+                replies += 1
             }
-            guard let response else { continue }
-            response.withUnsafeBytes { bytes in
-                withUnsafePointer(to: &peer) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        _ = sendto(fd, bytes.baseAddress, bytes.count, 0, $0, peerLength)
-                    }
-                }
-            }
+            if replies > 0 { _ = csock_batch_send(batch.pointer, fd, replies) }
         }
     }
+}
+
+/// The C batch of datagram buffers, owned by one listener thread and freed with it.
+final class DatagramBatch {
+    let pointer: OpaquePointer
+
+    init(count: UInt32) { pointer = csock_batch_new(count, 65535)! }
+
+    deinit { csock_batch_free(pointer) }
 }

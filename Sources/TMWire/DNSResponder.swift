@@ -28,7 +28,14 @@ public enum DNSResponder {
     /// The response, or nil when the packet must be dropped (too short to have a header, or itself a response).
     public static func respond(to query: UnsafeRawBufferPointer, table: AnswerTable, transport: Transport,
                                client: IPAddress? = nil, status: (any StatusSource)? = nil) -> DNSResponse? {
-        switch ParsedQuery.parse(query) {
+        respond(to: query, parsed: ParsedQuery.parse(query), table: table, transport: transport, client: client,
+                status: status)
+    }
+
+    static func respond(to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
+                        table: AnswerTable, transport: Transport, client: IPAddress?,
+                        status: (any StatusSource)?) -> DNSResponse? {
+        switch parsed {
         case .failure(.drop):
             return nil
         case .failure(.respond(let rcode)):

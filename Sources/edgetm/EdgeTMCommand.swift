@@ -26,10 +26,14 @@ struct Serve: ParsableCommand {
         "An address to serve on, as 127.0.0.1:5353 or [::1]:5353; replaces the configuration's listen addresses."))
     var listen: [String] = []
 
+    @Option(name: .long, help: "UDP listener threads per address (SO_REUSEPORT); default: one per core.")
+    var threads: Int?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
+        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be 1 to 64") }
         for text in listen where ListenAddress(text) == nil {
             throw ValidationError("--listen \(text): expected an address and port such as 127.0.0.1:5353 or [::1]:5353")
         }
@@ -42,7 +46,8 @@ struct Serve: ParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let options = DaemonOptions(configDirectory: config, listenOverride: listen.compactMap(ListenAddress.init))
+        var options = DaemonOptions(configDirectory: config, listenOverride: listen.compactMap(ListenAddress.init))
+        if let threads { options.udpThreads = max(1, threads) }
         let status = Daemon(options: options, logger: Logger(label: "edgetm")).run()
         if status != 0 { throw ExitCode(status) }
     }
