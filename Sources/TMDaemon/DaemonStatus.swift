@@ -51,7 +51,7 @@ final class DaemonStatus: StatusSource {
         let set = ProfileSet(snapshot.configuration.profiles)
         let routing = Router.route(profile, set: set, health: snapshot.health)
         var query = ClientQuery(address: subnet.address, sourcePrefixLength: subnet.prefixLength,
-                                locator: snapshot.configuration.locator)
+                                locator: snapshot.configuration.locator, explaining: true)
         let location = query.location()
         var lines = ["client=\(subnet) location=\(location.codes.joined(separator: ",")) "
             + "source=\(location.source.rawValue)" + (location.prefixLength.map { " network=/\($0)" } ?? "")]

@@ -75,13 +75,15 @@ public struct ClientQuery {
     private var cachedLocation: ClientLocation?
     /// The most specific prefix any choice depended on; nil while no choice depended on the client.
     public private(set) var scopePrefixLength: Int?
-    /// The path taken, for explaining a decision in status output.
+    /// The path taken, for explaining a decision in status output; only kept when `explaining`.
     public private(set) var path: [String] = []
+    private let explaining: Bool
 
-    public init(address: IPAddress, sourcePrefixLength: Int, locator: ClientLocator) {
+    public init(address: IPAddress, sourcePrefixLength: Int, locator: ClientLocator, explaining: Bool = false) {
         self.address = address
         self.sourcePrefixLength = sourcePrefixLength
         self.locator = locator
+        self.explaining = explaining
     }
 
     public mutating func location() -> ClientLocation {
@@ -96,7 +98,10 @@ public struct ClientQuery {
         scopePrefixLength = max(scopePrefixLength ?? 0, scope)
     }
 
-    mutating func note(_ step: String) { path.append(step) }
+    /// Autoclosure: the query path builds no strings.
+    mutating func note(_ step: @autoclosure () -> String) {
+        if explaining { path.append(step()) }
+    }
 }
 
 extension RoutePlan {

@@ -73,6 +73,12 @@ public enum DNSResponder {
     /// nothing else), else the address the query came from.
     static func clientQuery(subnet: ParsedQuery.ClientSubnet?, source: IPAddress?, locator: ClientLocator) -> ClientQuery {
         if let subnet, subnet.sourcePrefixLength > 0 {
+            // An IPv4-mapped IPv6 subnet is the IPv4 client it maps, for the subnet map and ranges as for databases.
+            if case .v6(let v6) = subnet.address, subnet.sourcePrefixLength >= 96, v6.high == 0,
+               v6.low >> 32 == 0xffff {
+                return ClientQuery(address: .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))),
+                                   sourcePrefixLength: Int(subnet.sourcePrefixLength) - 96, locator: locator)
+            }
             return ClientQuery(address: subnet.address, sourcePrefixLength: Int(subnet.sourcePrefixLength),
                                locator: locator)
         }
