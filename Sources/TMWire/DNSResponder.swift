@@ -53,8 +53,10 @@ public enum DNSResponder {
                 answer = prepared
             case .perClient(let prepared, let scope):
                 answer = prepared
-                // Never more specific than what the client sent; 0 when the answer did not depend on it.
-                writer.ecsScope = UInt8(min(scope ?? 0, Int(subnet?.sourcePrefixLength ?? 0)))
+                // Never more specific than what the client sent; 0 when the answer did not depend on it. An
+                // IPv4-mapped subnet was routed as IPv4: its scope goes back into IPv6 terms.
+                let mappedOffset = subnet.map { isIPv4Mapped($0) } == true ? 96 : 0
+                writer.ecsScope = UInt8(min(scope.map { $0 + mappedOffset } ?? 0, Int(subnet?.sourcePrefixLength ?? 0)))
             case .status(let name):
                 guard let status, let client, table.mayReadStatus(client) else {
                     answer = .refused
@@ -74,8 +76,7 @@ public enum DNSResponder {
     static func clientQuery(subnet: ParsedQuery.ClientSubnet?, source: IPAddress?, locator: ClientLocator) -> ClientQuery {
         if let subnet, subnet.sourcePrefixLength > 0 {
             // An IPv4-mapped IPv6 subnet is the IPv4 client it maps, for the subnet map and ranges as for databases.
-            if case .v6(let v6) = subnet.address, subnet.sourcePrefixLength >= 96, v6.high == 0,
-               v6.low >> 32 == 0xffff {
+            if isIPv4Mapped(subnet), case .v6(let v6) = subnet.address {
                 return ClientQuery(address: .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))),
                                    sourcePrefixLength: Int(subnet.sourcePrefixLength) - 96, locator: locator)
             }
@@ -85,6 +86,11 @@ public enum DNSResponder {
         let address = source ?? .v4(IPv4Address(0))
         let full = if case .v4 = address { 32 } else { 128 }
         return ClientQuery(address: address, sourcePrefixLength: full, locator: locator)
+    }
+
+    static func isIPv4Mapped(_ subnet: ParsedQuery.ClientSubnet) -> Bool {
+        guard case .v6(let v6) = subnet.address, subnet.sourcePrefixLength >= 96 else { return false }
+        return v6.high == 0 && v6.low >> 32 == 0xffff
     }
 
     /// Encoded per query: status is not prepared ahead, and is asked for rarely.
