@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,19 @@ public final class AnswerCounters: Sendable {
     }
 
     public var current: [EndpointKey: UInt64] { totals.withLock { $0 } }
+}
+
+/// A listener's endless loop, run on a thread of its own.
+protocol ListenerLoop: AnyObject, Sendable {
+    func run()
+}
+
+extension ListenerLoop {
+    func start(name: String) {
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
 }
 
 /// What every listener thread shares.

@@ -7,7 +7,7 @@ import TMWire
 
 /// Answers DNS over TCP (RFC 7766) on one listening socket: several queries per connection, pipelining, an idle
 /// timeout, and a cap on connections, all from one poll loop on its own thread.
-final class TCPListener: @unchecked Sendable {
+final class TCPListener: ListenerLoop, @unchecked Sendable {
     // @unchecked: after init, all state is touched only by the listener's own thread.
     struct Limits {
         var idleSeconds = 10.0
@@ -35,13 +35,7 @@ final class TCPListener: @unchecked Sendable {
         Socket.setNonBlocking(fd)
     }
 
-    func start(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
-    }
-
-    private func run() {
+    func run() {
         var state = ListenerState(context: context)
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -7,7 +7,7 @@ import TMRouting
 import TMWire
 
 /// Answers DNS over UDP on one bound socket, from its own thread, a batch of datagrams per system call each way.
-final class UDPListener: @unchecked Sendable {
+final class UDPListener: ListenerLoop, @unchecked Sendable {
     // @unchecked: the descriptor is written once in init; only the listener's own thread uses it afterwards.
     private let fd: Int32
     private let context: ListenerContext
@@ -21,13 +21,7 @@ final class UDPListener: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    func start(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
-    }
-
-    private func run() {
+    func run() {
         var state = ListenerState(context: context)
         let batch = DatagramBatch(count: Self.batchSize)
         while true {
