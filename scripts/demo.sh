@@ -11,11 +11,12 @@
 # DNS_PORT defaults to 5353, or a free port if 5353 is taken. --mec/--region move the two services to other
 # loopback addresses (the copied app profile is rewritten to match) when 127.0.0.11/12:8080 are in use.
 #
-# Uses .build/release/edgetm, building it first (swift build -c release) when it is missing. Needs dig and python3.
+# Uses .build/release/edgetm, building it first (swift build -c release) when it is missing (EDGETM_BIN=PATH picks
+# another binary). Needs dig and python3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-EDGETM="$ROOT/.build/release/edgetm"
+EDGETM="${EDGETM_BIN:-$ROOT/.build/release/edgetm}"
 MEC=127.0.0.11
 REGION=127.0.0.12
 HTTP_PORT=8080
@@ -66,7 +67,9 @@ except OSError:
 EOF
 }
 
-if [[ ! -x $EDGETM ]]; then
+if [[ -n ${EDGETM_BIN:-} ]]; then
+    [[ -x $EDGETM ]] || die "EDGETM_BIN=$EDGETM is not an executable"
+elif [[ ! -x $EDGETM ]]; then
     bold "Building the release binary (swift build -c release)"
     (cd "$ROOT" && swift build -c release)
 fi
@@ -91,7 +94,9 @@ start_endpoint() {
     python3 "$ROOT/scripts/endpoint.py" --bind "$1" --port "$HTTP_PORT" >"$fifo" 2>>"$WORK/endpoint-$1.log" &
     STARTED_PID=$!
     PIDS+=("$STARTED_PID")
-    read -r -t 10 line <"$fifo" && [[ $line == ready ]] || die "the endpoint on $1:$HTTP_PORT did not start"
+    if ! read -r -t 10 line <"$fifo" || [[ $line != ready ]]; then
+        die "the endpoint on $1:$HTTP_PORT did not start: $(tail -1 "$WORK/endpoint-$1.log" 2>/dev/null)"
+    fi
     rm -f "$fifo"
 }
 

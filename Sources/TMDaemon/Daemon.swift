@@ -50,6 +50,7 @@ public final class Daemon {
         signal(SIGPIPE, SIG_IGN)
 
         guard let configuration = load(reason: "start") else { return 1 }
+        Self.raiseFileLimit()
         let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
         let monitor = HealthMonitor(logger: logger)
         let health = monitor.configure(configuration.profiles, generation: 0, restoring: restoredHealth(
@@ -74,12 +75,14 @@ public final class Daemon {
         ])
         logAnswers(publisher.store.snapshot)
         let logger = logger
-        monitor.start { update in
-            publisher.healthChanged(update)
-            do {
-                try stateFile.write(update.saved)
-            } catch {
-                logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
+        startNamedThread("probes") {
+            monitor.run { update in
+                publisher.healthChanged(update)
+                do {
+                    try stateFile.write(update.saved)
+                } catch {
+                    logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
+                }
             }
         }
         announceReady(monitor: monitor, configuration: configuration)
@@ -133,9 +136,9 @@ public final class Daemon {
         }
         for (address, udp, tcp) in sockets {
             for (index, fd) in udp.enumerated() {
-                UDPListener(fd: fd, context: context).start(name: "udp\(index) \(address)")
+                UDPListener(fd: fd, context: context).start(name: "udp\(index) \(address.port)")
             }
-            TCPListener(fd: tcp, context: context).start(name: "tcp \(address)")
+            TCPListener(fd: tcp, context: context).start(name: "tcp \(address.port)")
         }
     }
 
@@ -153,7 +156,7 @@ public final class Daemon {
         guard let interval = SystemdNotifier.watchdogInterval() else { return }
         let notifier = notifier
         let logger = logger
-        let thread = Thread {
+        startNamedThread("watchdog") {
             while true {
                 if heartbeat.allAlive(within: max(interval / 2, 2.5)) {
                     notifier.notify("WATCHDOG=1")
@@ -163,8 +166,6 @@ public final class Daemon {
                 usleep(useconds_t(interval / 2 * 1_000_000))
             }
         }
-        thread.name = "watchdog"
-        thread.start()
     }
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
@@ -192,6 +193,14 @@ public final class Daemon {
             Publisher.log(Router.decide(profile, set: set, health: snapshot.health), profile: profile, to: logger,
                           previous: nil)
         }
+    }
+
+    /// Probes and TCP clients each hold a descriptor: take the hard limit rather than the soft 1024.
+    static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     static func hostname() -> String {

@@ -33,11 +33,17 @@ protocol ListenerLoop: AnyObject, Sendable {
 }
 
 extension ListenerLoop {
-    func start(name: String) {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
-    }
+    func start(name: String) { startNamedThread(name) { [self] in run() } }
+}
+
+/// Starts a thread whose name the system shows (top, /proc/PID/task/*/comm): Foundation's `Thread.name` is not
+/// passed on to the OS thread on Linux. Names are cut to the 15 bytes the kernel keeps.
+func startNamedThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+    Thread {
+        try? String(name.utf8.prefix(15))!.write(toFile: "/proc/thread-self/comm", atomically: false,
+                                                 encoding: .utf8)
+        body()
+    }.start()
 }
 
 /// What every listener thread shares.

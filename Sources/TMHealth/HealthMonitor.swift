@@ -51,10 +51,12 @@ public final class HealthMonitor: Sendable {
     /// Starts the probe thread; `onChange` is called from it after every batch of results that changed health.
     /// Call `configure` first so the first round starts at once.
     public func start(onChange: @escaping @Sendable (HealthUpdate) -> Void) {
-        let thread = Thread { [self] in run(onChange: onChange) }
-        thread.name = "probes"
-        thread.start()
+        Thread { [self] in run(onChange: onChange) }.start()
     }
+
+    /// Probes in flight at most: a file descriptor each, so thousands due at once wait their turn instead of
+    /// failing for want of descriptors (which would count against healthy endpoints).
+    static let maxInFlight = 512
 
     /// Takes a configuration (at start and on reload) and returns its health right away: carried over for
     /// endpoints whose probe did not change, restored from `restoring` (an earlier run's state file) when the
@@ -123,12 +125,14 @@ public final class HealthMonitor: Sendable {
         loop.wake()
     }
 
-    private func run(onChange: @Sendable (HealthUpdate) -> Void) {
+    /// The probe loop itself, for callers that start (and name) the thread themselves; returns after `stop()`.
+    public func run(onChange: @Sendable (HealthUpdate) -> Void) {
         var generator = SystemRandomNumberGenerator()
         while true {
             let now = monotonicNow()
             let (due, nextDue, stopping) = shared.withLock { shared in
-                (shared.table.takeDue(now: now, jitter: { Double.random(in: 0..<1, using: &generator) }),
+                (shared.table.takeDue(now: now, limit: Self.maxInFlight - loop.inFlight,
+                                      jitter: { Double.random(in: 0..<1, using: &generator) }),
                  shared.table.nextDue, shared.stopping)
             }
             if stopping { return }

@@ -75,18 +75,29 @@ struct MonitorTable {
 
     /// Probes due now, marked in flight, with their next time set one interval (shortened by `jitter`, 0..<1, up
     /// to 10 %) after this start, so that probes spread out without ever exceeding their interval.
-    mutating func takeDue(now: Double, jitter: () -> Double) -> [ProbeSpec] {
+    /// At most `limit` of them, so that a large first round cannot exhaust file descriptors.
+    mutating func takeDue(now: Double, limit: Int = .max, jitter: () -> Double) -> [ProbeSpec] {
         var due: [ProbeSpec] = []
+        // Found first, changed after: changing a dictionary while iterating it would copy it every time.
         for (spec, schedule) in schedules where !schedule.inFlight && schedule.nextDue <= now {
+            guard due.count < limit else { break }
+            due.append(spec)
+        }
+        for spec in due {
             schedules[spec]?.inFlight = true
             schedules[spec]?.nextDue = now + spec.interval * (1 - 0.1 * jitter())
-            due.append(spec)
         }
         return due
     }
 
     /// The earliest time a probe that is not in flight falls due.
-    var nextDue: Double? { schedules.values.filter { !$0.inFlight }.map(\.nextDue).min() }
+    var nextDue: Double? {
+        var earliest: Double?
+        for schedule in schedules.values where !schedule.inFlight {
+            if earliest.map({ schedule.nextDue < $0 }) ?? true { earliest = schedule.nextDue }
+        }
+        return earliest
+    }
 
     /// Applies a result to every endpoint sharing the probe; returns the status changes.
     mutating func record(_ result: ProbeResult, for spec: ProbeSpec, now: Double) -> [Transition] {

@@ -27,12 +27,21 @@ final class ProbeLoop: @unchecked Sendable {
 
     func wake() { curl_multi_wakeup(multi) }
 
-    /// Waits up to `timeoutMS` for activity (or a wake-up), drives the transfers, and returns those that finished.
+    /// Drives the transfers and returns those that finished; waits up to `timeoutMS` for activity (or a wake-up)
+    /// only when nothing has finished yet, so a result is never held back by the wait.
     func poll(timeoutMS: Int) -> [(ProbeSpec, ProbeResult)] {
         var running: Int32 = 0
         curl_multi_perform(multi, &running)
+        let ready = collect()
+        if !ready.isEmpty { return ready }
         curl_multi_poll(multi, nil, 0, Int32(timeoutMS), nil)
         curl_multi_perform(multi, &running)
+        return collect()
+    }
+
+    var inFlight: Int { transfers.count }
+
+    private func collect() -> [(ProbeSpec, ProbeResult)] {
         var finished: [(ProbeSpec, ProbeResult)] = []
         var queued: Int32 = 0
         while let message = curl_multi_info_read(multi, &queued) {
