@@ -73,7 +73,7 @@ struct ListenerState {
     /// The response to one query, counted.
     mutating func respond(to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport) -> [UInt8]? {
         let snapshot = reader.current()
-        if snapshot.table !== tallySnapshot.table { flush(now: monotonicSeconds()) }
+        if snapshot !== tallySnapshot { flush(now: monotonicSeconds()) }
         tallySnapshot = snapshot
         guard let response = DNSResponder.respond(to: packet, table: snapshot.table, transport: transport,
                                                   client: client, status: context.status) else { return nil }

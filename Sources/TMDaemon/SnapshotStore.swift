@@ -4,11 +4,19 @@ import TMRouting
 import TMWire
 
 /// What the server answers from at one moment: configuration and health, and the answers prepared from both.
-public struct ServingSnapshot: Sendable {
+/// A class, so that handing it to a listener thread costs one reference count, not one per field.
+public final class ServingSnapshot: Sendable {
     public let configuration: Configuration
     public let health: HealthVector
     public let content: ZoneContent
     public let table: AnswerTable
+
+    init(configuration: Configuration, health: HealthVector, content: ZoneContent, table: AnswerTable) {
+        self.configuration = configuration
+        self.health = health
+        self.content = content
+        self.table = table
+    }
 
     /// Endpoint names by id, for counts that must survive reloads.
     var endpointKeys: [EndpointKey] {
