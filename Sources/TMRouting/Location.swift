@@ -52,21 +52,28 @@ public struct ClientLocation: Sendable, Hashable {
 
 /// Finds a client's location: the operator's subnet map first (longest prefix wins), then the database.
 public struct ClientLocator: Sendable {
-    /// Longest prefixes first.
-    let subnets: [(network: IPNetwork, code: String)]
+    /// The subnet map as one table per prefix length, longest first: a lookup costs one hash probe per distinct
+    /// length, however many entries the map has. Locations are expanded when the map is loaded.
+    private let levels: [(prefixLength: Int, locations: [IPAddress: ClientLocation])]
     let database: (any LocationDatabase)?
 
     public init(subnets: [(network: IPNetwork, code: String)], database: (any LocationDatabase)?) {
-        self.subnets = subnets.sorted { $0.network.prefixLength > $1.network.prefixLength }
+        var byLength: [Int: [IPAddress: ClientLocation]] = [:]
+        for (network, code) in subnets {
+            byLength[network.prefixLength, default: [:]][network.address] = ClientLocation(
+                codes: ClientLocation.expand(code), prefixLength: network.prefixLength, source: .subnets)
+        }
+        levels = byLength.sorted { $0.key > $1.key }.map { (prefixLength: $0.key, locations: $0.value) }
         self.database = database
     }
 
     public static let none = ClientLocator(subnets: [], database: nil)
 
     public func locate(_ address: IPAddress) -> ClientLocation {
-        if let entry = subnets.first(where: { $0.network.contains(address) }) {
-            return ClientLocation(codes: ClientLocation.expand(entry.code), prefixLength: entry.network.prefixLength,
-                                  source: .subnets)
+        for level in levels {
+            let maxLength = if case .v4 = address { 32 } else { 128 }
+            guard level.prefixLength <= maxLength else { continue }
+            if let found = level.locations[address.truncated(to: level.prefixLength)] { return found }
         }
         if let found = database?.locate(address), let country = found.country {
             let code = found.subdivision.map { "\(country)-\($0)" } ?? country
