@@ -35,14 +35,15 @@ public struct AnswerSet: Hashable, Sendable {
 /// How a profile name is answered, prepared whenever configuration or health changes: a tree whose inner nodes
 /// choose by client location, client subnet or weight, and whose leaves index `RoutingResult.answerSets`.
 /// Evaluating it per query is a few comparisons; everything else was decided when it was built.
-public indirect enum RoutePlan: Hashable, Sendable {
+public enum RoutePlan: Hashable, Sendable {
     /// No data: NODATA for the name.
     case noData
     case answer(Int)
     /// Geographic: the first of the client's codes (most specific first) that the table holds.
     case geographic([String: RoutePlan])
-    /// Subnet: ranges in order, then the fallback.
-    case subnet([SubnetChoice], fallback: RoutePlan?)
+    /// Subnet: ranges in order, then the fallback. Only this case needs a box: the others nest plans through arrays
+    /// and dictionaries, whose storage is already on the heap.
+    indirect case subnet([SubnetChoice], fallback: RoutePlan?)
     /// Weighted: cumulative weights, chosen at random.
     case weighted([WeightedChoice])
 
