@@ -212,8 +212,8 @@ def table(argv):
   srv%, dnsperf%, other%  CPU time / run time of the server, of dnsperf, of every other process (* on us/query:
              above 10 %, a disturbed run). srv% below 100 %: dnsperf, alone on CPU 1, was the limit, not the server;
              dnsperf% can pass 100 % as its CPU time includes start-up and the 1 s wait for lost queries.
-p50/p99/p99.9, lost@1k: the fixed-rate run; its +-%: half the range of the slices' p99, in % of p99. edgetm/it: edgetm's value / that server's (below 1: edgetm cheaper or
-faster).""")
+p50/p99/p99.9, lost@1k: the fixed-rate run; its +-%: half the range of the slices' p99, in % of p99.
+edgetm/it: edgetm's value / that server's (below 1: edgetm cheaper or faster).""")
 
     if "gdnsd" in servers and "edgetm" in servers:
         print()
