@@ -11,12 +11,15 @@ struct FailoverTests {
     final class HTTPEndpoint {
         let address: String
         let port: UInt16
+        /// Seconds each request waits before its answer: a hung service, when longer than the probe timeout.
+        let delay: Double
         private let directory: TemporaryDirectory
         private var child: ManagedProcess?
 
-        init(address: String, port: UInt16) throws {
+        init(address: String, port: UInt16, delay: Double = 0) throws {
             self.address = address
             self.port = port
+            self.delay = delay
             directory = try TemporaryDirectory("edgetm-e2e-endpoint")
             try start()
         }
@@ -25,7 +28,8 @@ struct FailoverTests {
             let log = directory.file("endpoint-\(UUID()).log")
             let script = Paths.packageRoot.appendingPathComponent("scripts/endpoint.py").path
             let child = try ManagedProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
-                                           arguments: ["python3", script, "--bind", address, "--port", "\(port)"],
+                                           arguments: ["python3", script, "--bind", address, "--port", "\(port)",
+                                                       "--delay", "\(delay)"],
                                            stdout: log, stderr: log)
             self.child = child
             let deadline = Date().addingTimeInterval(10)
