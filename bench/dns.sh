@@ -56,7 +56,7 @@
 # Quiet machine: before every measurement it waits (up to --wait, default 1800 s) while bench/failover.sh or
 # bench/probe-scale.sh runs (they measure latency), and repeats a measurement that overlapped one; it also repeats
 # (twice at most) a slice in which other processes used more than 10 % of a CPU or the hypervisor stole more than
-# 5 %, and flags it with * if it stays disturbed.
+# 5 %, and flags the figure with * if it stays disturbed (saturated and fixed-rate slices alike).
 # Default run: about 8 minutes plus the build.
 #
 # Other modes:  bench/dns.sh --memory   -> bench/memory.sh (RSS idle, 1,000 x 10 profiles, 5 million queries)
@@ -308,17 +308,36 @@ sat_slice() {
     SLICE_TICKS[$key]+="$((t1 - t0)),"
 }
 
-# lat_slice LABEL WORKLOAD ROUND: one fixed-rate slice with every response's latency.
+# lat_slice LABEL WORKLOAD ROUND: one fixed-rate slice with every response's latency; repeated (twice at most) when
+# other processes used more than 10 % of a CPU meanwhile (the time of the server and dnsperf excluded).
 lat_slice() {
-    local label=$1 w=$2 round=$3 key="$1|$2" port=${PORT_OF[$1]} out
+    local label=$1 w=$2 round=$3 key="$1|$2" port=${PORT_OF[$1]} pid=${PID_OF[$1]} out tries=0
+    local s0 s1 t0 t1 c0 c1 other
     out=$WORK/out/$(tr ' ' _ <<<"$label")-w$w.lat$round.txt
     while :; do
+        tries=$((tries + 1))
         quiet_or_die
+        read -r -a s0 <<<"$(cpu_snapshot)"
+        children_ticks; c0=$CHILDREN_TICKS
+        t0=$(cpu_ticks "$pid")
         client "$out" taskset -c 1 dnsperf -B -d "$WORK/queries/w$w.bin" -s 127.0.0.1 -p "$port" -Q "$RATE" -t 1 \
             -l "$LAT_SLICE" -v || die "dnsperf failed: $(tail -3 "$out")"
-        overlapped || break
-        log "$label workload $w latency: overlapped bench/failover.sh or probe-scale.sh: again when it has finished"
+        t1=$(cpu_ticks "$pid")
+        children_ticks; c1=$CHILDREN_TICKS
+        read -r -a s1 <<<"$(cpu_snapshot)"
+        other=$(((s1[0] - s0[0]) - (t1 - t0) - (c1 - c0)))
+        if overlapped; then
+            log "$label workload $w latency: overlapped bench/failover.sh or probe-scale.sh: again when it has finished"
+            tries=0
+            continue
+        fi
+        if ((tries < 3 && other * 10 > LAT_SLICE * CLK_TCK)); then
+            log "$label workload $w latency: disturbed slice (other processes $other ticks in ${LAT_SLICE}s): again"
+            continue
+        fi
+        break
     done
+    acc "$key|lat_other" "$other"
     LATS[$key]+="lat=$out "
 }
 
@@ -349,7 +368,8 @@ for w in "${WORKLOAD_LIST[@]}"; do
             "server_ticks=${ACC[$key|server]}" "client_ticks=${ACC[$key|client]}" "other_ticks=${ACC[$key|other]}" \
             "steal_ticks=${ACC[$key|steal]}" "cpu0_ticks=${ACC[$key|cpu0]}" "clk_tck=$CLK_TCK" \
             "srv_drops=${ACC[$key|srv_drops]}" "cli_drops=${ACC[$key|cli_drops]}" \
-            "slice_ticks=${SLICE_TICKS[$key]%,}" >>"$RESULTS"
+            "slice_ticks=${SLICE_TICKS[$key]%,}" "lat_other_ticks=${ACC[$key|lat_other]:-0}" \
+            "lat_seconds=$((LAT_ROUNDS * LAT_SLICE))" >>"$RESULTS"
         log "$label workload $w: $(tail -1 "$RESULTS" | awk -F'\t' '{printf "%s us/q (+-%s%%), %s q/s, lost %s, srv %s%%, dnsperf %s%%, other %s%%, p50/p99/p99.9 %s/%s/%s us", $3, $4, $6, $8, $9, $10, $11, $16, $17, $18}')"
     done
 done

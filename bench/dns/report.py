@@ -21,7 +21,7 @@ WORKLOADS = {
 EXPECTED_RCODES = {"1": {"NOERROR"}, "2": {"NXDOMAIN"}, "3": {"NOERROR"}, "4": {"NOERROR", "NXDOMAIN"}}
 FIELDS = ["server", "workload", "us_per_q", "spread", "cpu0_us_per_q", "qps", "completed", "lost", "srv_pct", "cli_pct",
           "other_pct", "steal_pct", "srv_drops", "cli_drops", "rcodes", "p50", "p99", "p999", "lat_n", "lat_lost",
-          "lat_rcodes", "p99_spread"]
+          "lat_rcodes", "p99_spread", "lat_other_pct"]
 
 
 def stat(text, label):
@@ -114,6 +114,9 @@ def row(argv):
         out["p50"], out["p99"], out["p999"] = ("%.0f" % percentile(latencies, p) if latencies else ""
                                               for p in (50, 99, 99.9))
         out["lat_n"] = str(len(latencies))
+        if kv.get("lat_seconds"):
+            out["lat_other_pct"] = "%.0f" % max(0.0, 100 * float(kv.get("lat_other_ticks", 0))
+                                                / float(kv.get("clk_tck", 100)) / float(kv["lat_seconds"]))
         if len(slice_p99) > 1 and out["p99"]:  # half the range of the slices' p99, in % of the whole
             out["p99_spread"] = "%.0f" % (50 * (max(slice_p99) - min(slice_p99)) / float(out["p99"]))
         out["lat_lost"] = "%d" % lost
@@ -136,7 +139,7 @@ def ratio(a, b):
 def fmt_ratio(r, target=None):
     if r is None:
         return "-"
-    s = "%.2fx" % r
+    s = ("%.3fx" if target is not None else "%.2fx") % r
     if target is not None:
         s += " " + ("ok  " if r <= target + 1e-9 else "MISS") + " (target <= %.2f)" % target
     return s
@@ -149,6 +152,10 @@ def unexpected_rcodes(workload, codes):
 
 def disturbed(r):
     return (num(r["other_pct"]) or 0) > 10 or (num(r["steal_pct"]) or 0) > 5
+
+
+def lat_disturbed(r):
+    return (num(r["lat_other_pct"]) or 0) > 10
 
 
 def table(argv):
@@ -188,7 +195,7 @@ def table(argv):
                      r["qps"] or "-", r["lost"] or "-",
                      f'{r["srv_drops"]}/{r["cli_drops"]}' if r["srv_drops"] else "-",
                      r["srv_pct"] or "-", r["cli_pct"] or "-", r["other_pct"] or "-",
-                     r["p50"] or "-", r["p99"] or "-", r["p99_spread"] or "-", r["p999"] or "-", r["lat_lost"] or "-"]
+                     r["p50"] or "-", (r["p99"] + ("*" if lat_disturbed(r) else "")) or "-", r["p99_spread"] or "-", r["p999"] or "-", r["lat_lost"] or "-"]
             first = False
             if base and not s.startswith("edgetm"):
                 # edgetm / this server: below 1 means edgetm is cheaper / faster
@@ -202,16 +209,20 @@ def table(argv):
                 if bad:
                     notes.append(f"workload {w} {s} {kind}: unexpected response codes {codes}")
             if disturbed(r):
-                notes.append(f"workload {w} {s}: disturbed run (other processes {r['other_pct']} % of a CPU, "
+                notes.append(f"workload {w} {s}: disturbed saturated run (other processes {r['other_pct']} % of a CPU, "
                              f"steal {r['steal_pct']} %)")
+            if lat_disturbed(r):
+                notes.append(f"workload {w} {s}: disturbed fixed-rate run (other processes {r['lat_other_pct']} % of a "
+                             "CPU)")
         print()
     print("""Saturated run (us/query .. other%):
   us/query   server utime+stime (/proc/PID/stat, all threads) / answered queries: the headline figure
   +-%        half the range of the slices' us/query, in % of it: how much the figure moved between slices
   drops s/c  UDP receive-buffer drops at the server's socket / elsewhere (the load generator's sockets)
-  srv%, dnsperf%, other%  CPU time / run time of the server, of dnsperf, of every other process (* on us/query:
-             above 10 %, a disturbed run). srv% below 100 %: dnsperf, alone on CPU 1, was the limit, not the server;
-             dnsperf% can pass 100 % as its CPU time includes start-up and the 1 s wait for lost queries.
+  srv%, dnsperf%, other%  CPU time / run time of the server, of dnsperf, of every other process (* on us/query
+             or p99: others above 10 % of a CPU, a disturbed run). srv% below 100 %: dnsperf, alone on CPU 1, was
+             the limit, not the server; dnsperf% can pass 100 % as its CPU time includes start-up and the 1 s wait
+             for lost queries.
 p50/p99/p99.9, lost@1k: the fixed-rate run; its +-%: half the range of the slices' p99, in % of p99.
 edgetm/it: edgetm's value / that server's (below 1: edgetm cheaper or faster).""")
 
