@@ -108,3 +108,12 @@ int csock_enable_reuseport(int fd) {
     int on = 1;
     return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
 }
+
+#include <sched.h>
+
+int csock_allowed_cpu_count(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    return CPU_COUNT(&set);
+}

@@ -17,7 +17,7 @@ public struct DaemonOptions: Sendable {
     public var udpThreads: Int
 
     public init(configDirectory: String, listenOverride: [ListenAddress] = [],
-                udpThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                udpThreads: Int = allowedCPUCount()) {
         self.configDirectory = configDirectory
         self.listenOverride = listenOverride
         self.udpThreads = max(1, udpThreads)

@@ -17,10 +17,11 @@ public struct EndpointKey: Hashable, Sendable {
 public final class AnswerCounters: Sendable {
     private let totals = Mutex<[EndpointKey: UInt64]>([:])
 
-    func add(_ counts: [Int32: UInt64], in snapshot: ServingSnapshot) {
+    /// `counts[id]`: answers that handed out endpoint `id` of `snapshot`.
+    func add(_ counts: [UInt64], in snapshot: ServingSnapshot) {
         let keys = snapshot.endpointKeys
         totals.withLock { totals in
-            for (id, count) in counts where Int(id) < keys.count { totals[keys[Int(id)], default: 0] += count }
+            for (id, count) in zip(keys.indices, counts) where count > 0 { totals[keys[id], default: 0] += count }
         }
     }
 
@@ -57,7 +58,8 @@ struct ListenerContext: Sendable {
 /// One listener thread's private state: its snapshot view and its uncounted answers.
 struct ListenerState {
     private var reader: SnapshotReader
-    private var tally: [Int32: UInt64] = [:]
+    /// By endpoint id of `tallySnapshot`.
+    private var tally: [UInt64]
     private var tallySnapshot: ServingSnapshot
     private var lastFlush = monotonicSeconds()
     private let context: ListenerContext
@@ -67,18 +69,28 @@ struct ListenerState {
         self.context = context
         reader = SnapshotReader(store: context.store)
         tallySnapshot = context.store.snapshot
+        tally = Self.emptyTally(for: tallySnapshot)
         beat = context.heartbeat.register()
     }
 
-    /// The response to one query, counted.
-    mutating func respond(to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport) -> [UInt8]? {
+    /// Writes the response to one query into `out` (`DNSResponder.maxResponseSize` bytes) and counts it;
+    /// returns its length, or nil for no response.
+    mutating func respond(to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
+                          into out: UnsafeMutableRawBufferPointer) -> Int? {
         let snapshot = reader.current()
-        if snapshot !== tallySnapshot { flush(now: monotonicSeconds()) }
-        tallySnapshot = snapshot
-        guard let response = DNSResponder.respond(to: packet, table: snapshot.table, transport: transport,
+        if snapshot !== tallySnapshot {
+            flush(now: monotonicSeconds())
+            tallySnapshot = snapshot
+            tally = Self.emptyTally(for: snapshot)
+        }
+        guard let response = DNSResponder.respond(to: packet, into: out, table: snapshot.table, transport: transport,
                                                   client: client, status: context.status) else { return nil }
-        if response.endpointID >= 0 { tally[response.endpointID, default: 0] += 1 }
-        return response.bytes
+        if response.endpointID >= 0, Int(response.endpointID) < tally.count { tally[Int(response.endpointID)] += 1 }
+        return response.length
+    }
+
+    private static func emptyTally(for snapshot: ServingSnapshot) -> [UInt64] {
+        [UInt64](repeating: 0, count: snapshot.endpointKeys.count)
     }
 
     /// Called at least once a second by the listener loop: proves the thread is alive and hands over counts.
@@ -90,9 +102,9 @@ struct ListenerState {
 
     private mutating func flush(now: Double) {
         lastFlush = now
-        guard !tally.isEmpty else { return }
+        guard tally.contains(where: { $0 > 0 }) else { return }
         context.counters.add(tally, in: tallySnapshot)
-        tally = [:]
+        for index in tally.indices { tally[index] = 0 }
     }
 }
 
@@ -120,17 +132,19 @@ extension IPAddress {
     /// The address in a socket address from recvfrom or accept.
     init?(_ storage: sockaddr_storage) {
         var storage = storage
-        switch Int32(storage.ss_family) {
+        self.init(socketAddress: &storage)
+    }
+
+    /// The address in the `sockaddr_in` or `sockaddr_in6` at `pointer`, read in place.
+    init?(socketAddress pointer: UnsafeRawPointer) {
+        switch Int32(pointer.load(as: sockaddr.self).sa_family) {
         case AF_INET:
-            let value = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self).sin_addr.s_addr }
-            self = .v4(IPv4Address(UInt32(bigEndian: value)))
+            self = .v4(IPv4Address(UInt32(bigEndian: pointer.load(as: sockaddr_in.self).sin_addr.s_addr)))
         case AF_INET6:
-            let bytes = withUnsafeBytes(of: &storage) { raw in
-                withUnsafeBytes(of: raw.load(as: sockaddr_in6.self).sin6_addr) { Array($0) }
-            }
-            let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            self = .v6(IPv6Address(high: high, low: low))
+            let offset = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
+            self = .v6(IPv6Address(high: UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+                                   low: UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset + 8,
+                                                                                as: UInt64.self))))
         default:
             return nil
         }

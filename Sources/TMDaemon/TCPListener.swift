@@ -38,6 +38,7 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
     func run() {
         var state = ListenerState(context: context)
         var chunk = [UInt8](repeating: 0, count: 65536)
+        var reply = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
         while true {
             state.tick()
             var fds: [pollfd] = []
@@ -58,7 +59,7 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
                     continue
                 }
                 if entry.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-                    readFrom(entry.fd, chunk: &chunk, now: now, state: &state)
+                    readFrom(entry.fd, chunk: &chunk, reply: &reply, now: now, state: &state)
                 }
                 if entry.revents & Int16(POLLOUT) != 0 { flush(entry.fd) }
             }
@@ -81,7 +82,8 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
         }
     }
 
-    private func readFrom(_ fd: Int32, chunk: inout [UInt8], now: Double, state: inout ListenerState) {
+    private func readFrom(_ fd: Int32, chunk: inout [UInt8], reply: inout [UInt8], now: Double,
+                          state: inout ListenerState) {
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
             closeConnection(fd)
@@ -96,12 +98,15 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
             guard connection.input.count - consumed - 2 >= length else { break }
             let start = consumed + 2
             consumed = start + length
-            let response = connection.input.withUnsafeBytes {
-                state.respond(to: UnsafeRawBufferPointer(rebasing: $0[start..<start + length]),
-                              from: connection.client, transport: .tcp)
+            let replyLength = connection.input.withUnsafeBytes { input in
+                reply.withUnsafeMutableBytes { out in
+                    state.respond(to: UnsafeRawBufferPointer(rebasing: input[start..<start + length]),
+                                  from: connection.client, transport: .tcp, into: out)
+                }
             }
-            if let response {
-                connection.output += [UInt8(response.count >> 8), UInt8(response.count & 0xff)] + response
+            if let replyLength {
+                connection.output += [UInt8(replyLength >> 8), UInt8(replyLength & 0xff)]
+                connection.output += reply[0..<replyLength]
             }
         }
         connection.input.removeFirst(consumed)

@@ -36,13 +36,12 @@ final class UDPListener: ListenerLoop, @unchecked Sendable {
                 var length = 0
                 let packet = UnsafeRawBufferPointer(start: csock_batch_packet(batch.pointer, index, &length),
                                                     count: length)
-                let client = IPAddress(csock_batch_peer(batch.pointer, index).load(as: sockaddr_storage.self))
-                guard let response = state.respond(to: packet, from: client, transport: .udp) else { continue }
+                let client = IPAddress(socketAddress: csock_batch_peer(batch.pointer, index))
                 var capacity = 0
-                let out = csock_batch_reply(batch.pointer, replies, index, &capacity)!
-                let size = min(response.count, capacity)
-                response.withUnsafeBytes { out.update(from: $0.bindMemory(to: UInt8.self).baseAddress!, count: size) }
-                csock_batch_set_reply_length(batch.pointer, replies, size)
+                let out = UnsafeMutableRawBufferPointer(start: csock_batch_reply(batch.pointer, replies, index, &capacity),
+                                                        count: capacity)
+                guard let length = state.respond(to: packet, from: client, transport: .udp, into: out) else { continue }
+                csock_batch_set_reply_length(batch.pointer, replies, length)
                 replies += 1
             }
             if replies > 0 { _ = csock_batch_send(batch.pointer, fd, replies) }
@@ -54,7 +53,7 @@ final class UDPListener: ListenerLoop, @unchecked Sendable {
 final class DatagramBatch {
     let pointer: OpaquePointer
 
-    init(count: UInt32) { pointer = csock_batch_new(count, 65535)! }
+    init(count: UInt32) { pointer = csock_batch_new(count, DNSResponder.maxResponseSize)! }
 
     deinit { csock_batch_free(pointer) }
 }

@@ -19,33 +19,32 @@ public final class AnswerTable: Sendable {
         let rrsets: [RRset]
         let endpointID: Int?
         /// By query type.
-        let answers: [UInt16: PreparedAnswer]
+        let answers: AnswersByType
         /// For every other type when the name has a CNAME; the table's NODATA otherwise.
         let cname: PreparedAnswer?
     }
 
     static let typeANY: UInt16 = 255
     static let typeCNAME = RecordType.cname.rawValue
-    static let transferTypes: Set<UInt16> = [251, 252]
     static let typeOPT: UInt16 = 41
     static let typeTXT = RecordType.txt.rawValue
 
     let apexKey: [UInt8]
-    let nodes: [[UInt8]: Node]
+    let nodes: NameIndex<Node>
     let nxDomain: PreparedAnswer
     let noData: PreparedAnswer
-    let chaos: [[UInt8]: PreparedAnswer]
+    let chaos: NameIndex<PreparedAnswer>
     /// Profile names answered per query: the plan and one prepared node per answer set.
     struct DynamicNode: Sendable {
         let plan: RoutePlan
         let variants: [Node]
     }
 
-    let dynamic: [[UInt8]: DynamicNode]
+    let dynamic: NameIndex<DynamicNode>
     /// Finds clients' locations for Geographic plans.
     let locator: ClientLocator
     /// CHAOS-class names that report status, and who may ask.
-    let statusNames: [[UInt8]: DomainName]
+    let statusNames: NameIndex<DomainName>
     let statusAllow: [IPNetwork]
 
     /// What a question resolves to: a prepared answer, or a status report to produce now.
@@ -65,19 +64,16 @@ public final class AnswerTable: Sendable {
         apexKey = content.apex.wireKey
         noData = AnswerEncoder.negative(rcode: .noError, soa: soa)
         nxDomain = AnswerEncoder.negative(rcode: .nxDomain, soa: soa)
-        var nodes: [[UInt8]: Node] = [:]
-        for (name, rrsets) in content.names {
+        nodes = NameIndex(content.names.map { name, rrsets in
             let key = name.wireKey
             let endpointID = content.answeredBy[name]
             if let old = previous?.nodes[key], old.rrsets == rrsets, old.endpointID == endpointID,
                !Self.hasGlue(rrsets) {
-                nodes[key] = old
-            } else {
-                nodes[key] = Self.node(name: name, rrsets: rrsets, content: content, endpointID: endpointID)
+                return (key, old)
             }
-        }
-        self.nodes = nodes
-        dynamic = Dictionary(uniqueKeysWithValues: content.dynamicNames.map { name, dynamic in
+            return (key, Self.node(name: name, rrsets: rrsets, content: content, endpointID: endpointID))
+        })
+        dynamic = NameIndex(content.dynamicNames.map { name, dynamic in
             (name.wireKey, DynamicNode(plan: dynamic.plan, variants: dynamic.answerSets.map { set in
                 Self.node(name: name, rrsets: set.rrsets(ttl: dynamic.ttl).sorted { $0.type < $1.type },
                           content: content, endpointID: set.endpointID)
@@ -85,7 +81,7 @@ public final class AnswerTable: Sendable {
         })
         self.locator = locator
         chaos = Self.chaosAnswers(identity)
-        statusNames = Dictionary(content.statusNames.map { ($0.wireKey, $0) }, uniquingKeysWith: { first, _ in first })
+        statusNames = NameIndex(content.statusNames.map { ($0.wireKey, $0) })
         self.statusAllow = statusAllow
     }
 
@@ -111,7 +107,8 @@ public final class AnswerTable: Sendable {
             for type in answers.keys { answers[type]?.endpointID = Int32(endpointID) }
         }
         // Every type but CNAME itself is answered with the CNAME; the resolver follows it.
-        return Node(rrsets: rrsets, endpointID: endpointID, answers: answers, cname: answers[typeCNAME])
+        return Node(rrsets: rrsets, endpointID: endpointID, answers: AnswersByType(answers),
+                    cname: answers[typeCNAME])
     }
 
     /// Addresses of in-zone name servers, for the additional section of NS answers.
@@ -124,28 +121,29 @@ public final class AnswerTable: Sendable {
         }
     }
 
-    private static func chaosAnswers(_ identity: ServerIdentity) -> [[UInt8]: PreparedAnswer] {
-        var answers: [[UInt8]: PreparedAnswer] = [:]
+    private static func chaosAnswers(_ identity: ServerIdentity) -> NameIndex<PreparedAnswer> {
+        var answers: [([UInt8], PreparedAnswer)] = []
         for (names, text) in [(["version.bind.", "version.server."], identity.version),
                               (["id.server.", "hostname.bind."], identity.hostname)] {
             for text_ in names {
                 let name = DomainName(text_)!
-                answers[name.wireKey] = AnswerEncoder.answer(
+                answers.append((name.wireKey, AnswerEncoder.answer(
                     name: name, type: typeTXT, dnsClass: .chaos,
-                    answer: [OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: [.txt([text])]))])
+                    answer: [OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: [.txt([text])]))])))
             }
         }
-        return answers
+        return NameIndex(answers)
     }
 
-    /// The prepared answer for a question; `nameKey` is the lowercase uncompressed wire name.
+    /// The prepared answer for a question; `name` is its uncompressed wire name, in any case.
     /// `client` is only built when the name's answer depends on it.
-    func lookup(nameKey: [UInt8], type: UInt16, dnsClass: UInt16, client: () -> ClientQuery) -> Lookup {
+    func lookup(name: UnsafeRawBufferPointer, type: UInt16, dnsClass: UInt16, client: () -> ClientQuery) -> Lookup {
         if type == Self.typeOPT { return .prepared(.formatError) }
         switch DNSClass(rawValue: dnsClass) {
         case .internet:
-            if Self.transferTypes.contains(type) { return .prepared(.refused) }
-            if let dynamic = dynamic[nameKey] {
+            // AXFR and IXFR: no transfers from a zone whose answers change with health.
+            if type == 251 || type == 252 { return .prepared(.refused) }
+            if !dynamic.isEmpty, let dynamic = dynamic[name] {
                 var query = client()
                 guard let index = dynamic.plan.select(for: &query, random: { Double.random(in: 0..<1) }) else {
                     return .perClient(noData, scope: query.scopePrefixLength)
@@ -153,14 +151,14 @@ public final class AnswerTable: Sendable {
                 let node = dynamic.variants[index]
                 return .perClient(node.answers[type] ?? node.cname ?? noData, scope: query.scopePrefixLength)
             }
-            guard let node = nodes[nameKey] else {
-                return .prepared(Self.isName(nameKey, below: apexKey) ? nxDomain : .refused)
+            guard let node = nodes[name] else {
+                return .prepared(WireName.isName(name, below: apexKey) ? nxDomain : .refused)
             }
             return .prepared(node.answers[type] ?? node.cname ?? noData)
         case .chaos:
             guard type == Self.typeTXT || type == Self.typeANY else { return .prepared(.refused) }
-            if let answer = chaos[nameKey] { return .prepared(answer) }
-            if let name = statusNames[nameKey] { return .status(name) }
+            if let answer = chaos[name] { return .prepared(answer) }
+            if let name = statusNames[name] { return .status(name) }
             return .prepared(.refused)
         case nil:
             return .prepared(.refused)
@@ -168,15 +166,21 @@ public final class AnswerTable: Sendable {
     }
 
     func mayReadStatus(_ client: IPAddress) -> Bool { statusAllow.contains { $0.contains(client) } }
+}
 
-    /// Whether `name` equals `suffix` or ends with it at a label boundary (both lowercase wire form).
-    static func isName(_ name: [UInt8], below suffix: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < name.count {
-            if name.count - offset == suffix.count { return name[offset...].elementsEqual(suffix) }
-            if name.count - offset < suffix.count { return false }
-            offset += Int(name[offset]) + 1
-        }
-        return false
+/// A name's prepared answers by query type: a handful at most, so a scan beats hashing.
+struct AnswersByType: Sendable {
+    private let types: [UInt16]
+    private let answers: [PreparedAnswer]
+
+    init(_ byType: [UInt16: PreparedAnswer]) {
+        let sorted = byType.sorted { $0.key < $1.key }
+        types = sorted.map(\.key)
+        answers = sorted.map(\.value)
+    }
+
+    subscript(type: UInt16) -> PreparedAnswer? {
+        guard let index = types.firstIndex(of: type) else { return nil }
+        return answers[index]
     }
 }

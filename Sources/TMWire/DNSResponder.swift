@@ -20,12 +20,30 @@ public struct DNSResponse {
     public let endpointID: Int32
 }
 
+/// What `DNSResponder.respond(to:into:...)` wrote.
+public struct WrittenResponse {
+    public let length: Int
+    /// -1 when the answer hands out no endpoint.
+    public let endpointID: Int32
+}
+
 /// Turns one query packet into its response bytes: parse, look up the prepared answer, frame it.
 public enum DNSResponder {
     /// edgetm's own EDNS UDP payload size: the DNS Flag Day 2020 value that avoids IP fragmentation.
     public static let udpPayloadSize: UInt16 = 1232
+    /// The most a response can take (a TCP message): the size of buffer `respond(to:into:...)` needs.
+    public static let maxResponseSize = Int(UInt16.max)
 
-    /// The response, or nil when the packet must be dropped (too short to have a header, or itself a response).
+    /// Writes the response into `out` (`maxResponseSize` bytes); nil when the packet must be dropped (too short to
+    /// have a header, or itself a response). The query path: nothing is allocated for a prepared answer.
+    public static func respond(to query: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
+                               table: AnswerTable, transport: Transport, client: IPAddress? = nil,
+                               status: (any StatusSource)? = nil) -> WrittenResponse? {
+        respond(to: query, parsed: ParsedQuery.parse(query), into: out, table: table, transport: transport,
+                client: client, status: status)
+    }
+
+    /// The response as an array, for tests and tools.
     public static func respond(to query: UnsafeRawBufferPointer, table: AnswerTable, transport: Transport,
                                client: IPAddress? = nil, status: (any StatusSource)? = nil) -> DNSResponse? {
         respond(to: query, parsed: ParsedQuery.parse(query), table: table, transport: transport, client: client,
@@ -35,20 +53,36 @@ public enum DNSResponder {
     static func respond(to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
                         table: AnswerTable, transport: Transport, client: IPAddress?,
                         status: (any StatusSource)?) -> DNSResponse? {
+        var written: WrittenResponse?
+        let bytes = [UInt8](unsafeUninitializedCapacity: maxResponseSize) { buffer, count in
+            written = respond(to: query, parsed: parsed, into: UnsafeMutableRawBufferPointer(buffer), table: table,
+                              transport: transport, client: client, status: status)
+            count = written?.length ?? 0
+        }
+        return written.map { DNSResponse(bytes: bytes, endpointID: $0.endpointID) }
+    }
+
+    static func respond(to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
+                        into out: UnsafeMutableRawBufferPointer, table: AnswerTable, transport: Transport,
+                        client: IPAddress?, status: (any StatusSource)?) -> WrittenResponse? {
         switch parsed {
         case .failure(.drop):
             return nil
         case .failure(.respond(let rcode)):
-            return DNSResponse(bytes: headerOnly(query: query, rcode: rcode), endpointID: -1)
+            return WrittenResponse(length: headerOnly(query: query, rcode: rcode, into: out), endpointID: -1)
         case .success(let parsed):
             var writer = ResponseWriter(query: query, parsed: parsed)
+            let limit = sizeLimit(parsed, transport)
             if let edns = parsed.edns, edns.version > 0 {
-                return DNSResponse(bytes: writer.write(.badVersion, limit: Int(UInt16.max)), endpointID: -1)
+                return WrittenResponse(length: writer.write(.badVersion, limit: limit, into: out), endpointID: -1)
             }
             let subnet = parsed.edns?.clientSubnet
             let answer: PreparedAnswer
-            switch table.lookup(nameKey: parsed.nameKey, type: parsed.type, dnsClass: parsed.dnsClass,
-                                client: { clientQuery(subnet: subnet, source: client, locator: table.locator) }) {
+            let lookup = parsed.withName(in: query) { name in
+                table.lookup(name: name, type: parsed.type, dnsClass: parsed.dnsClass,
+                             client: { clientQuery(subnet: subnet, source: client, locator: table.locator) })
+            }
+            switch lookup {
             case .prepared(let prepared):
                 answer = prepared
             case .perClient(let prepared, let scope):
@@ -66,8 +100,7 @@ public enum DNSResponder {
                 answer = statusAnswer(name: name, lines: status.statusLines(for: name, clientSubnet: network),
                                       query: parsed)
             }
-            return DNSResponse(bytes: writer.write(answer, limit: sizeLimit(parsed, transport)),
-                               endpointID: answer.endpointID)
+            return WrittenResponse(length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID)
         }
     }
 
@@ -114,51 +147,13 @@ public enum DNSResponder {
     }
 
     /// For queries whose question could not be read: the ID, opcode and RD echoed, no sections.
-    static func headerOnly(query: UnsafeRawBufferPointer, rcode: RCode) -> [UInt8] {
-        [query[0], query[1], 0x80 | (query[2] & 0x79), UInt8(rcode.rawValue & 0x0f), 0, 0, 0, 0, 0, 0, 0, 0]
-    }
-}
-
-/// Frames a prepared answer behind the query's ID, flags and question.
-struct ResponseWriter {
-    let query: UnsafeRawBufferPointer
-    let parsed: ParsedQuery
-    /// The SCOPE PREFIX-LENGTH to echo ECS with; 0 unless the answer depended on the client.
-    var ecsScope: UInt8 = 0
-
-    func write(_ answer: PreparedAnswer, limit: Int) -> [UInt8] {
-        let ecs = parsed.edns?.clientSubnet.map { subnet -> [UInt8] in
-            let address = subnet.addressBytes
-            let length = 4 + address.count
-            return [0, 8, UInt8(length >> 8), UInt8(length & 0xff), UInt8(subnet.family >> 8),
-                    UInt8(subnet.family & 0xff), subnet.sourcePrefixLength, ecsScope] + address
-        } ?? []
-        let optLength = parsed.edns == nil ? 0 : 11 + ecs.count
-        let questionLength = parsed.name.count + 4
-        let fullLength = 12 + questionLength + answer.sections.count + optLength
-        let truncated = fullLength > limit
-        var out: [UInt8] = []
-        out.reserveCapacity(truncated ? 12 + questionLength + optLength : fullLength)
-        let aa: UInt8 = answer.authoritative ? 0x04 : 0
-        let tc: UInt8 = truncated ? 0x02 : 0
-        // QR, AA and TC ours; RD and CD copied (RFC 1035, 4035); RA clear: no recursion here.
-        out += [query[0], query[1], 0x80 | aa | tc | (query[2] & 0x01),
-                (query[3] & 0x10) | UInt8(answer.rcode.rawValue & 0x0f)]
-        let counts = truncated ? [1, 0, 0, 0] : [1, answer.answerCount, answer.authorityCount, answer.additionalCount]
-        for (index, count) in counts.enumerated() {
-            let total = index == 3 && optLength > 0 ? count + 1 : count
-            out += [UInt8(total >> 8), UInt8(total & 0xff)]
-        }
-        out += parsed.name
-        out += [UInt8(parsed.type >> 8), UInt8(parsed.type & 0xff),
-                UInt8(parsed.dnsClass >> 8), UInt8(parsed.dnsClass & 0xff)]
-        if !truncated { out += answer.sections }
-        if let edns = parsed.edns {
-            let payload = DNSResponder.udpPayloadSize
-            out += [0, 0, 41, UInt8(payload >> 8), UInt8(payload & 0xff), UInt8(answer.rcode.rawValue >> 4), 0,
-                    edns.dnssecOK ? 0x80 : 0, 0, UInt8(ecs.count >> 8), UInt8(ecs.count & 0xff)]
-            out += ecs
-        }
-        return out
+    static func headerOnly(query: UnsafeRawBufferPointer, rcode: RCode, into out: UnsafeMutableRawBufferPointer) -> Int {
+        var cursor = WireCursor(out)
+        cursor.put(query[0])
+        cursor.put(query[1])
+        cursor.put(0x80 | (query[2] & 0x79))
+        cursor.put(UInt8(rcode.rawValue & 0x0f))
+        for _ in 0..<8 { cursor.put(0) }
+        return cursor.offset
     }
 }

@@ -17,18 +17,19 @@ struct ParsedQuery {
         /// The address with the bits beyond the source prefix zero.
         let address: IPAddress
 
-        /// The address bytes as they go on the wire: only as many as the prefix needs.
-        var addressBytes: [UInt8] {
-            let bytes: [UInt8] = switch address {
-            case .v4(let v4): v4.bytes
-            case .v6(let v6): v6.bytes
-            }
-            return Array(bytes.prefix((Int(sourcePrefixLength) + 7) / 8))
-        }
+        /// How many address bytes go on the wire: only as many as the prefix needs.
+        var addressLength: Int { (Int(sourcePrefixLength) + 7) / 8 }
     }
 
-    /// The question name as sent (original case), uncompressed wire form.
-    let name: [UInt8]
+    /// Where the question name is, as sent (original case, uncompressed wire form).
+    enum Name {
+        /// In the query packet itself: the fast path copies nothing.
+        case inPacket(Range<Int>)
+        /// Copied out of ldns's parse (the question may have been compressed).
+        case copied([UInt8])
+    }
+
+    let name: Name
     let type: UInt16
     let dnsClass: UInt16
     let edns: EDNS?
@@ -78,7 +79,7 @@ struct ParsedQuery {
         } else if offset != count {
             return nil
         }
-        return .success(ParsedQuery(name: Array(packet[12..<nameEnd]), type: type, dnsClass: dnsClass, edns: edns))
+        return .success(ParsedQuery(name: .inPacket(12..<nameEnd), type: type, dnsClass: dnsClass, edns: edns))
     }
 
     /// Reads a query with ldns. The header checks come first, so that responses and odd opcodes never reach ldns.
@@ -104,7 +105,7 @@ struct ParsedQuery {
             edns = EDNS(udpPayloadSize: ldns_pkt_edns_udp_size(parsed), version: ldns_pkt_edns_version(parsed),
                         dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet)
         }
-        return .success(ParsedQuery(name: name, type: UInt16(ldns_rr_get_type(question).rawValue),
+        return .success(ParsedQuery(name: .copied(name), type: UInt16(ldns_rr_get_type(question).rawValue),
                                     dnsClass: UInt16(ldns_rr_get_class(question).rawValue), edns: edns))
     }
 
@@ -145,21 +146,24 @@ struct ParsedQuery {
         guard data[3] == 0 else { return nil }
         let width = family == 1 ? 4 : family == 2 ? 16 : 0
         guard width > 0, Int(source) <= width * 8, data.count - 4 == (Int(source) + 7) / 8 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: width)
-        for index in 0..<(data.count - 4) { bytes[index] = data[4 + index] }
-        let address: IPAddress
-        if width == 4 {
-            address = .v4(IPv4Address(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
-        } else {
-            address = .v6(IPv6Address(high: bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) },
-                                      low: bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
+        // Read as two big-endian words (one for IPv4), the bytes beyond the prefix being zero.
+        var high: UInt64 = 0, low: UInt64 = 0
+        for index in 0..<width {
+            let byte = index < data.count - 4 ? UInt64(data[4 + index]) : 0
+            if index < 8 { high = high << 8 | byte } else { low = low << 8 | byte }
         }
+        let address: IPAddress = width == 4 ? .v4(IPv4Address(UInt32(truncatingIfNeeded: high)))
+                                            : .v6(IPv6Address(high: high, low: low))
         guard address.truncated(to: Int(source)) == address else { return nil }
         return ClientSubnet(family: family, sourcePrefixLength: source, address: address)
     }
 
-    /// The name lowercased, as answers are keyed.
-    var nameKey: [UInt8] {
-        name.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
+    /// The question name's bytes, from `packet` (the query this was parsed from) or the copy.
+    @inline(__always)
+    func withName<Result>(in packet: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        switch name {
+        case .inPacket(let range): body(UnsafeRawBufferPointer(rebasing: packet[range]))
+        case .copied(let bytes): bytes.withUnsafeBytes(body)
+        }
     }
 }

@@ -102,7 +102,7 @@ extension DomainName {
         bytes.reserveCapacity(wireLength)
         for label in labels {
             bytes.append(UInt8(label.utf8.count))
-            bytes += label.lowercased().utf8
+            bytes += label.utf8.map(WireName.fold)
         }
         bytes.append(0)
         return bytes

@@ -26,7 +26,7 @@ struct Serve: ParsableCommand {
         "An address to serve on, as 127.0.0.1:5353 or [::1]:5353; replaces the configuration's listen addresses."))
     var listen: [String] = []
 
-    @Option(name: .long, help: "UDP listener threads per address (SO_REUSEPORT); default: one per core.")
+    @Option(name: .long, help: "UDP listener threads per address (SO_REUSEPORT); default: one per CPU this process may run on.")
     var threads: Int?
 
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")

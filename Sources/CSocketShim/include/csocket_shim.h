@@ -26,4 +26,8 @@ void csock_batch_set_reply_length(csock_batch *batch, unsigned slot, size_t leng
 int csock_batch_send(csock_batch *batch, int fd, unsigned count);
 
 int csock_enable_reuseport(int fd);
+
+/// CPUs in this process's affinity mask (sched_getaffinity needs _GNU_SOURCE, which Glibc's Swift module lacks);
+/// -1 on error.
+int csock_allowed_cpu_count(void);
 #endif

@@ -1,0 +1,94 @@
+import TMRouting
+
+/// Frames a prepared answer behind the query's ID, flags and question, straight into the caller's buffer.
+struct ResponseWriter {
+    let query: UnsafeRawBufferPointer
+    let parsed: ParsedQuery
+    /// The SCOPE PREFIX-LENGTH to echo ECS with; 0 unless the answer depended on the client.
+    var ecsScope: UInt8 = 0
+
+    /// Writes the response, truncated (TC, question only) when longer than `limit`, and returns its length.
+    /// `out` must hold `limit` bytes (a truncated response is always shorter than 512).
+    func write(_ answer: PreparedAnswer, limit: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let subnet = parsed.edns?.clientSubnet
+        let ecsLength = subnet.map { 8 + $0.addressLength } ?? 0
+        let optLength = parsed.edns == nil ? 0 : 11 + ecsLength
+        let nameLength = parsed.withName(in: query) { $0.count }
+        let fullLength = 12 + nameLength + 4 + answer.sections.count + optLength
+        let truncated = fullLength > limit
+        precondition(out.count >= min(fullLength, limit), "response buffer too small")
+        var cursor = WireCursor(out)
+        let aa: UInt8 = answer.authoritative ? 0x04 : 0
+        let tc: UInt8 = truncated ? 0x02 : 0
+        // QR, AA and TC ours; RD and CD copied (RFC 1035, 4035); RA clear: no recursion here.
+        cursor.put(query[0])
+        cursor.put(query[1])
+        cursor.put(0x80 | aa | tc | (query[2] & 0x01))
+        cursor.put((query[3] & 0x10) | UInt8(answer.rcode.rawValue & 0x0f))
+        let additional = Int(answer.additionalCount) + (optLength > 0 ? 1 : 0)
+        cursor.put16(1)
+        cursor.put16(truncated ? 0 : Int(answer.answerCount))
+        cursor.put16(truncated ? 0 : Int(answer.authorityCount))
+        cursor.put16(truncated ? (optLength > 0 ? 1 : 0) : additional)
+        parsed.withName(in: query) { cursor.put($0) }
+        cursor.put16(Int(parsed.type))
+        cursor.put16(Int(parsed.dnsClass))
+        if !truncated { answer.sections.withUnsafeBytes { cursor.put($0) } }
+        if let edns = parsed.edns {
+            cursor.put(0)
+            cursor.put16(41)
+            cursor.put16(Int(DNSResponder.udpPayloadSize))
+            // Extended RCODE, version 0, DO copied (RFC 3225), the other flags zero.
+            cursor.put(UInt8(answer.rcode.rawValue >> 4))
+            cursor.put(0)
+            cursor.put16(edns.dnssecOK ? 0x8000 : 0)
+            cursor.put16(ecsLength)
+            if let subnet {
+                cursor.put16(8)
+                cursor.put16(4 + subnet.addressLength)
+                cursor.put16(Int(subnet.family))
+                cursor.put(subnet.sourcePrefixLength)
+                cursor.put(ecsScope)
+                for index in 0..<subnet.addressLength { cursor.put(subnet.address.byte(index)) }
+            }
+        }
+        return cursor.offset
+    }
+}
+
+/// Appends bytes to a buffer the caller has sized: bounds are checked once, by the writer, not per byte.
+struct WireCursor {
+    private let base: UnsafeMutableRawPointer
+    private(set) var offset = 0
+
+    init(_ buffer: UnsafeMutableRawBufferPointer) { base = buffer.baseAddress! }
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
+        offset += 1
+    }
+
+    @inline(__always)
+    mutating func put16(_ value: Int) {
+        put(UInt8(truncatingIfNeeded: value >> 8))
+        put(UInt8(truncatingIfNeeded: value))
+    }
+
+    @inline(__always)
+    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        (base + offset).copyMemory(from: source, byteCount: bytes.count)
+        offset += bytes.count
+    }
+}
+
+extension IPAddress {
+    /// Byte `index` of the address in network order.
+    func byte(_ index: Int) -> UInt8 {
+        switch self {
+        case .v4(let v4): UInt8(truncatingIfNeeded: v4.value >> (24 - 8 * index))
+        case .v6(let v6): UInt8(truncatingIfNeeded: (index < 8 ? v6.high : v6.low) >> (56 - 8 * (index % 8)))
+        }
+    }
+}
