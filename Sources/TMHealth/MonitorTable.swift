@@ -33,6 +33,8 @@ struct MonitorTable {
 
     private(set) var endpoints: [EndpointRecord] = []
     private(set) var schedules: [ProbeSpec: Schedule] = [:]
+    /// Every schedule not in flight, by its next start.
+    private var waiting = DueQueue()
 
     var health: HealthVector { HealthVector(probes: endpoints.map(\.state.health)) }
 
@@ -71,6 +73,8 @@ struct MonitorTable {
                 }
             }
         }
+        waiting.removeAll()
+        for (spec, schedule) in schedules where !schedule.inFlight { waiting.push(spec, due: schedule.nextDue) }
     }
 
     /// Probes due now, marked in flight, with their next time set one interval (shortened by `jitter`, 0..<1, up
@@ -78,30 +82,21 @@ struct MonitorTable {
     /// At most `limit` of them, so that a large first round cannot exhaust file descriptors.
     mutating func takeDue(now: Double, limit: Int = .max, jitter: () -> Double) -> [ProbeSpec] {
         var due: [ProbeSpec] = []
-        // Found first, changed after: changing a dictionary while iterating it would copy it every time.
-        for (spec, schedule) in schedules where !schedule.inFlight && schedule.nextDue <= now {
-            guard due.count < limit else { break }
-            due.append(spec)
-        }
-        for spec in due {
+        while due.count < limit, let spec = waiting.popDue(now: now) {
             schedules[spec]?.inFlight = true
             schedules[spec]?.nextDue = now + spec.interval * (1 - 0.1 * jitter())
+            due.append(spec)
         }
         return due
     }
 
     /// The earliest time a probe that is not in flight falls due.
-    var nextDue: Double? {
-        var earliest: Double?
-        for schedule in schedules.values where !schedule.inFlight {
-            if earliest.map({ schedule.nextDue < $0 }) ?? true { earliest = schedule.nextDue }
-        }
-        return earliest
-    }
+    var nextDue: Double? { waiting.earliest }
 
     /// Applies a result to every endpoint sharing the probe; returns the status changes.
     mutating func record(_ result: ProbeResult, for spec: ProbeSpec, now: Double) -> [Transition] {
         guard var schedule = schedules[spec] else { return [] }
+        if schedule.inFlight { waiting.push(spec, due: schedule.nextDue) }
         schedule.inFlight = false
         schedule.awaitingFirst = false
         schedules[spec] = schedule

@@ -85,4 +85,64 @@ struct MonitorTableTests {
         #expect(table.record(Self.fail, for: spec, now: 2).isEmpty)
         #expect(table.health.probes == [.checking])
     }
+
+    /// 2,000 probes with jittered starts: each turn hands out exactly the due ones, earliest first, within the
+    /// in-flight limit; a probe in flight is never handed out again; after its result it is due one interval on.
+    @Test func manyProbesComeDueInOrderWithinTheLimit() {
+        var table = MonitorTable()
+        let targets = (0..<200).map { "127.0.\($0 / 250).\($0 % 250 + 1)" }
+        table.configure((0..<10).map { Self.profile("p\($0)", firstID: $0 * 200, targets: targets, port: 8000 + $0) },
+                        now: 0)
+        var generator = SystemRandomNumberGenerator()
+        var first = table.takeDue(now: 0, limit: 512, jitter: { Double.random(in: 0..<1, using: &generator) })
+        #expect(first.count == 512)
+        while first.count < 2_000 {
+            let more = table.takeDue(now: 0, limit: 512, jitter: { 0.5 })
+            #expect(!more.isEmpty)
+            first += more
+        }
+        #expect(Set(first).count == 2_000)
+        #expect(table.takeDue(now: 1_000, jitter: { 0 }).isEmpty, "every probe is in flight")
+        #expect(table.nextDue == nil)
+        // Results come back; starts were 0, so the next ones fall between 9 (most jitter) and 10 s.
+        for spec in first { _ = table.record(Self.ok, for: spec, now: 0.5) }
+        let earliest = table.nextDue!
+        #expect(earliest >= 9 && earliest <= 10)
+        #expect(table.takeDue(now: earliest - 0.001, jitter: { 0 }).isEmpty)
+        var taken = 0
+        var now = earliest
+        while taken < 2_000 {
+            let starts = table.schedules.mapValues(\.nextDue)
+            let due = table.takeDue(now: now, limit: 100, jitter: { 0 })
+            // Only due probes come out, and none that is due is left behind unless the limit was reached.
+            #expect(due.allSatisfy { starts[$0]! <= now })
+            let left = table.schedules.filter { !$0.value.inFlight && $0.value.nextDue <= now }
+            #expect(due.count == 100 || left.isEmpty)
+            if due.count == 100, let latestTaken = due.map({ starts[$0]! }).max() {
+                #expect(left.values.allSatisfy { $0.nextDue >= latestTaken }, "earliest first")
+            }
+            taken += due.count
+            now += 0.01
+        }
+        #expect(now <= 10.02)
+    }
+
+    @Test func dueQueueOrdersByStart() {
+        var queue = DueQueue()
+        let spec = { (port: Int) in
+            ProbeSpec(profile: Self.profile("q", firstID: 0, targets: ["127.0.0.1"], port: port),
+                      endpoint: Self.profile("q", firstID: 0, targets: ["127.0.0.1"], port: port).endpoints[0])
+        }
+        var generator = SystemRandomNumberGenerator()
+        let starts = (0..<500).map { _ in Double.random(in: 0..<100, using: &generator) }
+        for (index, start) in starts.enumerated() { queue.push(spec(10_000 + index), due: start) }
+        #expect(queue.popDue(now: starts.min()! - 1) == nil)
+        var popped: [Double] = []
+        while let next = queue.earliest, let item = queue.popDue(now: 100) {
+            popped.append(next)
+            #expect(item.url.contains(":\(10_000 + starts.firstIndex(of: next)!)/"))
+        }
+        #expect(popped == starts.sorted())
+        #expect(queue.isEmpty)
+    }
 }
