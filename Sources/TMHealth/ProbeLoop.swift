@@ -1,22 +1,29 @@
 internal import CCurl
 internal import CCurlShim
 
-/// The curl multi handle and the transfers in it. Used only from the probe thread, except `wake`, which curl
-/// documents as callable from any thread.
+/// The curl multi handle and the transfers in it, driven through curl's multi_socket interface (the C shim's
+/// epoll driver), so that the cost of a turn follows the events, not the transfers in flight. Used only from the
+/// probe thread, except `wake`, which may be called from any thread.
 final class ProbeLoop: @unchecked Sendable {
-    // @unchecked: `transfers` is touched only by the probe thread; `multi` is shared only through
-    // curl_multi_wakeup, which is thread-safe.
+    // @unchecked: `transfers` and the multi handle are touched only by the probe thread; the driver is shared only
+    // through ccurl_socket_driver_wake, which is thread-safe.
     private let multi: UnsafeMutableRawPointer
+    private let driver: OpaquePointer
     private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 
     init() {
         _ = CurlTransfer.globalInit
         multi = curl_multi_init()!
+        guard let driver = ccurl_socket_driver_new(multi) else {
+            preconditionFailure("cannot set up epoll/eventfd for the probe loop")
+        }
+        self.driver = driver
     }
 
     deinit {
         for handle in transfers.keys { curl_multi_remove_handle(multi, handle) }
         transfers = [:]
+        ccurl_socket_driver_free(driver)
         curl_multi_cleanup(multi)
     }
 
@@ -25,17 +32,15 @@ final class ProbeLoop: @unchecked Sendable {
         curl_multi_add_handle(multi, transfer.handle)
     }
 
-    func wake() { curl_multi_wakeup(multi) }
+    func wake() { ccurl_socket_driver_wake(driver) }
 
     /// Drives the transfers and returns those that finished; waits up to `timeoutMS` for activity (or a wake-up)
     /// only when nothing has finished yet, so a result is never held back by the wait.
     func poll(timeoutMS: Int) -> [(ProbeSpec, ProbeResult)] {
-        var running: Int32 = 0
-        curl_multi_perform(multi, &running)
+        ccurl_socket_driver_run(driver, 0)
         let ready = collect()
         if !ready.isEmpty { return ready }
-        curl_multi_poll(multi, nil, 0, Int32(timeoutMS), nil)
-        curl_multi_perform(multi, &running)
+        ccurl_socket_driver_run(driver, Int32(timeoutMS))
         return collect()
     }
 

@@ -15,4 +15,17 @@ CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
 CURLcode ccurl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
 
+/// libcurl's multi_socket interface over one epoll set (see ccurl_socket_driver.c). Not thread-safe, except
+/// ccurl_socket_driver_wake.
+typedef struct ccurl_socket_driver ccurl_socket_driver;
+
+/// Installs itself as `multi`'s socket and timer callbacks. NULL if epoll or eventfd cannot be set up.
+ccurl_socket_driver *ccurl_socket_driver_new(CURLM *multi);
+void ccurl_socket_driver_free(ccurl_socket_driver *driver);
+/// Waits up to `max_wait_ms` (less if curl's timer is due sooner) for socket events or a wake-up, and hands them
+/// and an expired timer to curl. Finished transfers are then in curl_multi_info_read. -1 on error.
+int ccurl_socket_driver_run(ccurl_socket_driver *driver, int max_wait_ms);
+/// Makes a waiting ccurl_socket_driver_run return; callable from any thread.
+void ccurl_socket_driver_wake(ccurl_socket_driver *driver);
+
 #endif
