@@ -143,6 +143,27 @@ struct FailoverTests {
             #expect(server.log.contains("reason=connection refused"))
         }
     }
+
+    @Test("probes go to the endpoint itself, whatever proxy the environment names")
+    func probesIgnoreProxyVariables() throws {
+        let port = try FreePort.pick()
+        let mec = try HTTPEndpoint(address: "127.0.0.11", port: port)
+        let region = try HTTPEndpoint(address: "127.0.0.12", port: port)
+        _ = (mec, region)
+        // A proxy that refuses every connection: a probe sent through it would fail.
+        let deadProxy = "http://127.0.0.1:\(try FreePort.pick())"
+        let config = try TestConfig(server: TestConfig.server(), profiles: ["app.json": Self.profile(port: port)])
+        defer { config.remove() }
+        let environment = ["http_proxy": deadProxy, "HTTP_PROXY": deadProxy, "https_proxy": deadProxy,
+                           "all_proxy": deadProxy, "ALL_PROXY": deadProxy]
+        try ServerProcess.with(config: config.url, environment: environment) { (server: ServerProcess) throws in
+            #expect(eventuallyTrue(within: 5) { server.log.contains("endpoint=mec") && server.log.contains("to=Online") },
+                    "\(server.log)")
+            usleep(1_000_000)
+            #expect(!server.log.contains("to=Degraded"), "\(server.log)")
+            #expect(try server.dig(["app.tm.example", "A"]).answerData("A") == ["127.0.0.11"])
+        }
+    }
 }
 
 /// Polls `condition` every 50 ms for at most `seconds`.

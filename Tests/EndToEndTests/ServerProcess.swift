@@ -67,10 +67,10 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Starts a server, runs `body`, and always stops the server afterwards. When `body` returns, the server must
     /// still be running and must exit with status 0 on SIGTERM.
-    static func with<T>(config: URL, on addresses: [Loopback] = [.v4],
+    static func with<T>(config: URL, on addresses: [Loopback] = [.v4], environment: [String: String] = [:],
                         sourceLocation: SourceLocation = #_sourceLocation,
                         _ body: (ServerProcess) throws -> T) throws -> T {
-        let server = try start(config: config, on: addresses)
+        let server = try start(config: config, on: addresses, environment: environment)
         var stopped = false
         defer { if !stopped { server.stop() } }
         let result = try body(server)
