@@ -14,6 +14,7 @@ import asyncio
 import ipaddress
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -81,6 +82,12 @@ async def main(args):
     for address in addresses:
         if not address.is_loopback:
             sys.exit(f"countserver: {address} is not a loopback address")
+    # One socket per URL plus the connections in flight: more than the usual 1,024 descriptors.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = len(addresses) * len(ports) + 1024
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted,
+                                                    hard))
     counter = Counter(args.delay)
     servers = []
     for address in addresses:

@@ -48,6 +48,16 @@
 # a real 1-core vs 2-core scaling test is not possible on this 2-core machine, where dnsperf needs the other core.
 # Without --threads that comparison is reported as not possible.
 #
+# Probing phase (--probing, default workload 1): "edgetm p2k", a second edgetm serving the same names while it
+# probes 2,000 endpoints (20 profiles x 100, every one a distinct HTTP URL, 10 s interval, answered by
+# bench/countserver.py on CPU 1), in saturated slices of 10 s (one probe round each) alternating with "edgetm p0" (the
+# main edgetm, nothing probed). us/query counts every thread of the process, the probe thread included; the probe
+# thread's own CPU and the probes the endpoints received are printed under the table. Target: at most +10 %.
+# Scaling phase (with --threads): edgetm --threads 1 and --threads 2, each loaded by two dnsperf processes at once.
+# With 4+ CPUs the server gets CPU 0 or CPUs 0-1 and the dnsperf processes CPUs 2 and 3; on this 2-CPU machine all
+# share both CPUs (the load generators are then the limit, and only the split of queries between the two listener
+# threads is shown).
+#
 # Output: one table (each workload x server: us/query, q/s, lost, drops, CPU shares, p50/p99/p99.9 at 1,000 q/s,
 # lost@1k, and edgetm's ratio to that server for us/query and p99), then the targets against gdnsd: us/query
 # <= 1.0x gdnsd on workloads 1, 2, 4 and <= 1.25x on 3; p99 <= gdnsd's; zero lost queries. --out DIR keeps the raw
@@ -57,7 +67,7 @@
 # bench/probe-scale.sh runs (they measure latency), and repeats a measurement that overlapped one; it also repeats
 # (twice at most) a slice in which other processes used more than 10 % of a CPU or the hypervisor stole more than
 # 5 %, and flags the figure with * if it stays disturbed (saturated and fixed-rate slices alike).
-# Default run: about 8 minutes plus the build.
+# Default run: about 11 minutes plus the build.
 #
 # Other modes:  bench/dns.sh --memory   -> bench/memory.sh (RSS idle, 1,000 x 10 profiles, 5 million queries)
 #               bench/dns.sh --valgrind -> bench/valgrind.sh (debug build under valgrind --leak-check=full)
@@ -81,6 +91,10 @@ Usage: bench/dns.sh [options]
   --outstanding N     dnsperf -q for the saturated run (default 500)
   --sockbuf KB        dnsperf -b (its socket buffers) for the saturated run (default 1024)
   --no-threads        skip the edgetm --threads 2 row
+  --probing LIST      workloads of the probing phase (default 1; "none" skips it)
+  --probing-rounds N  its saturated slices per server and workload (default 3), of --probing-slice S seconds
+                      (default 10: the probe interval, so that every slice holds one round of probes)
+  --probe-base-port N first of the 20 HTTP ports of the probing phase's endpoints (default 20000)
   --no-build          use the existing .build/release/edgetm
   --binary PATH       use this edgetm binary (implies --no-build)
   --install-peers     apt-get install -y dnsperf gdnsd knot (their services are stopped and disabled) and go on
@@ -96,6 +110,7 @@ EOF
 
 SERVERS="" WORKLOADS="1,2,3,4" DURATION=15 ROUNDS=3 LAT_DURATION=10 LAT_ROUNDS=5 RATE=1000 CLIENTS=4
 OUTSTANDING=500 SOCKBUF=1024 THREADS_ROW=1 BUILD=1 BINARY="" INSTALL=0 QUICK=0 WAIT=1800 OUT="" SAT_CAP=()
+PROBING=1 PROBE_ROUNDS=3 PROBE_SLICE=10 PROBE_BASE=20000 PROBE_NET=127.0.10 PROBE_PROFILES=20 PROBE_ENDPOINTS=100
 while (($#)); do
     case $1 in
         --servers) SERVERS=$2; shift ;;
@@ -109,6 +124,10 @@ while (($#)); do
         --outstanding) OUTSTANDING=$2; shift ;;
         --sockbuf) SOCKBUF=$2; shift ;;
         --no-threads) THREADS_ROW=0 ;;
+        --probing) PROBING=$2; shift ;;
+        --probing-rounds) PROBE_ROUNDS=$2; shift ;;
+        --probing-slice) PROBE_SLICE=$2; shift ;;
+        --probe-base-port) PROBE_BASE=$2; shift ;;
         --no-build) BUILD=0 ;;
         --binary) BINARY=$2; BUILD=0; shift ;;
         --install-peers) INSTALL=1 ;;
@@ -172,6 +191,9 @@ for s in "${SERVER_LIST[@]}"; do
     esac
 done
 for w in "${WORKLOAD_LIST[@]}"; do [[ $w == [1-4] ]] || die "unknown workload $w"; done
+PROBING_LIST=()
+[[ $PROBING == none ]] || IFS=, read -r -a PROBING_LIST <<<"$PROBING"
+for w in "${PROBING_LIST[@]}"; do [[ $w == [1-4] ]] || die "unknown probing workload $w"; done
 
 EDGETM=$WORK/bin/edgetm
 mkdir -p "$WORK/bin"
@@ -192,8 +214,13 @@ fi
 LABELS=("${SERVER_LIST[@]}")
 ((HAS_EDGETM && HAS_THREADS && THREADS_ROW)) && LABELS+=("edgetm t2")
 
-read -r PORT_E PORT_G PORT_K PORT_E2 <<<"$(free_ports 4)"
+read -r PORT_E PORT_G PORT_K PORT_E2 PORT_EP <<<"$(free_ports 5)"
 python3 "$HERE/gen.py" bench "$WORK" "127.0.0.1:$PORT_E" "$PORT_G" "$PORT_K" 1
+((HAS_EDGETM)) || PROBING_LIST=()
+if ((${#PROBING_LIST[@]})); then
+    python3 "$HERE/gen.py" probed "$WORK/edgetm" "$WORK/edgetm-probed" "$PROBE_PROFILES" "$PROBE_ENDPOINTS" 10 5 2 \
+        "$PROBE_NET" "$PROBE_BASE"
+fi
 CLK_TCK=$(getconf CLK_TCK)
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
@@ -214,6 +241,10 @@ start_server() {
             port=$PORT_E2
             spawn "$logfile" taskset -c 0 "$EDGETM" serve --config "$WORK/edgetm" --listen "127.0.0.1:$port" \
                 --threads 2 ;;
+        "edgetm p2k")
+            port=$PORT_EP
+            spawn "$logfile" taskset -c 0 "$EDGETM" serve --config "$WORK/edgetm-probed" --listen "127.0.0.1:$port" \
+                --threads 1 ;;
         gdnsd)
             port=$PORT_G
             spawn "$logfile" taskset -c 0 gdnsd -c "$WORK/gdnsd" start ;;
@@ -267,10 +298,22 @@ overlapped() { ((WAIT > 0)) && pgrep -f 'bench/(failover|probe-scale)\.sh' >/dev
 declare -A ACC SATS LATS SLICE_TICKS
 acc() { ACC[$1]=$((${ACC[$1]:-0} + $2)); }
 
+# Processes that are part of the experiment though not the server measured (the probing phase's prober and counting
+# server): their CPU time is not "other processes" disturbing a slice.
+SETUP_PIDS=()
+# setup_ticks SERVER_PID: CPU ticks of SETUP_PIDS other than the server measured.
+setup_ticks() {
+    local pid total=0
+    for pid in "${SETUP_PIDS[@]}"; do
+        [[ $pid == "$1" ]] || total=$((total + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+
 # sat_slice LABEL WORKLOAD ROUND: one saturated slice; adds to ACC and SATS.
 sat_slice() {
     local label=$1 w=$2 round=$3 key="$1|$2" port=${PORT_OF[$1]} pid=${PID_OF[$1]} out tries=0
-    local t0 t1 d0 d1 s0 s1 c0 c1 run other steal
+    local t0 t1 d0 d1 s0 s1 c0 c1 e0 e1 run other steal
     out=$WORK/out/$(tr ' ' _ <<<"$label")-w$w.sat$round.txt
     while :; do
         tries=$((tries + 1))
@@ -278,16 +321,16 @@ sat_slice() {
         read -r -a d0 <<<"$(udp_drops "$port")"
         read -r -a s0 <<<"$(cpu_snapshot)"
         children_ticks; c0=$CHILDREN_TICKS
-        t0=$(cpu_ticks "$pid")
+        t0=$(cpu_ticks "$pid") e0=$(setup_ticks "$pid")
         client "$out" taskset -c 1 dnsperf -B -d "$WORK/queries/w$w.bin" -s 127.0.0.1 -p "$port" \
             -c "$CLIENTS" -q "$OUTSTANDING" -b "$SOCKBUF" -t 1 -l "$SLICE" "${SAT_CAP[@]}" ||
             die "dnsperf failed: $(tail -3 "$out")"
-        t1=$(cpu_ticks "$pid")
+        t1=$(cpu_ticks "$pid") e1=$(setup_ticks "$pid")
         children_ticks; c1=$CHILDREN_TICKS
         read -r -a s1 <<<"$(cpu_snapshot)"
         read -r -a d1 <<<"$(udp_drops "$port")"
         run=$(awk '/Run time \(s\):/ {print $4}' "$out")
-        other=$(((s1[0] - s0[0]) - (t1 - t0) - (c1 - c0)))
+        other=$(((s1[0] - s0[0]) - (t1 - t0) - (c1 - c0) - (e1 - e0)))
         steal=$((s1[1] - s0[1]))
         if overlapped; then
             log "$label workload $w: overlapped bench/failover.sh or probe-scale.sh: again when it has finished"
@@ -341,6 +384,158 @@ lat_slice() {
     LATS[$key]+="lat=$out "
 }
 
+# emit_row LABEL WORKLOAD: the row of results.tsv from what the slices accumulated.
+emit_row() {
+    local label=$1 w=$2 key="$1|$2"
+    # shellcheck disable=SC2086 # the lists of sat=FILE / lat=FILE words
+    python3 "$HERE/report.py" row "$label" "$w" ${SATS[$key]} ${LATS[$key]:-} \
+        "server_ticks=${ACC[$key|server]}" "client_ticks=${ACC[$key|client]}" "other_ticks=${ACC[$key|other]}" \
+        "steal_ticks=${ACC[$key|steal]}" "cpu0_ticks=${ACC[$key|cpu0]}" "clk_tck=$CLK_TCK" \
+        "srv_drops=${ACC[$key|srv_drops]}" "cli_drops=${ACC[$key|cli_drops]}" \
+        "slice_ticks=${SLICE_TICKS[$key]%,}" "lat_other_ticks=${ACC[$key|lat_other]:-0}" \
+        "lat_seconds=$((LAT_ROUNDS * LAT_SLICE))" >>"$RESULTS"
+    log "$label workload $w: $(tail -1 "$RESULTS" | awk -F'\t' '{printf "%s us/q (+-%s%%), %s q/s, lost %s, srv %s%%, dnsperf %s%%, other %s%%, p50/p99/p99.9 %s/%s/%s us", $3, $4, $6, $8, $9, $10, $11, $16, $17, $18}')"
+}
+
+# warm_up LABEL WORKLOAD: 2 s of saturated load, not measured.
+warm_up() {
+    client "$WORK/out/warmup.txt" taskset -c 1 dnsperf -B -d "$WORK/queries/w$2.bin" -s 127.0.0.1 \
+        -p "${PORT_OF[$1]}" -c "$CLIENTS" -q "$OUTSTANDING" -b "$SOCKBUF" -t 1 -l 2 "${SAT_CAP[@]}" || true
+}
+
+# task_ticks PID NAME: utime+stime of the thread called NAME (/proc/PID/task/*/comm), 0 if there is none.
+task_ticks() {
+    local task
+    for task in /proc/"$1"/task/*; do
+        if [[ $(cat "$task/comm" 2>/dev/null) == "$2" ]]; then
+            sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}'
+            return
+        fi
+    done
+    echo 0
+}
+
+# probe_requests: requests the counting server has received so far (its status file, rewritten every second).
+probe_requests() { awk '{print $2}' "$WORK/probe-status" 2>/dev/null || echo 0; }
+
+# The probing phase: "edgetm p2k", a second edgetm serving the same names while it probes PROBE_PROFILES x
+# PROBE_ENDPOINTS distinct HTTP URLs every 10 s (bench/countserver.py, on CPU 1 beside dnsperf, answers them), in
+# saturated slices alternating with "edgetm p0", the main edgetm (nothing probed), for the workloads of --probing.
+PROBE_NOTES=()
+probing_phase() {
+    local w round urls=$((PROBE_PROFILES * PROBE_ENDPOINTS)) deadline seen=0 ticks ticks0 probes probes0 seconds start
+    local SLICE=$PROBE_SLICE   # read by sat_slice
+    log "probing phase: counting HTTP server on $PROBE_NET.1-$PROBE_ENDPOINTS x ports $PROBE_BASE-$((PROBE_BASE + PROBE_PROFILES - 1)) (CPU 1)"
+    spawn "$WORK/countserver.log" taskset -c 1 python3 "$ROOT/bench/countserver.py" \
+        --addresses "$PROBE_NET.1-$PROBE_ENDPOINTS" --ports "$PROBE_BASE-$((PROBE_BASE + PROBE_PROFILES - 1))" \
+        --dump "$WORK/arrivals.json" --status "$WORK/probe-status"
+    local count_pid=$SPAWNED_PID
+    deadline=$((SECONDS + 30))
+    until grep -q '^ready' "$WORK/countserver.log" 2>/dev/null; do
+        kill -0 "$count_pid" 2>/dev/null && ((SECONDS < deadline)) ||
+            { tail -5 "$WORK/countserver.log" >&2; die "the counting server did not start (ports in use? --probe-base-port)"; }
+        sleep 0.2
+    done
+    log "starting edgetm p2k ($urls endpoints probed every 10 s)"
+    start_server "edgetm p2k"
+    check_answers "edgetm p2k"
+    deadline=$((SECONDS + 60))
+    while ((SECONDS < deadline)); do
+        seen=$(awk '{print $3}' "$WORK/probe-status" 2>/dev/null || echo 0)
+        ((seen >= urls)) && break
+        sleep 0.5
+    done
+    ((seen >= urls)) || die "edgetm p2k probed only $seen of $urls URLs in 60 s"
+    # Past the first round (every URL at once): later rounds come every interval, spread by the jitter.
+    sleep 5
+    PID_OF["edgetm p0"]=${PID_OF[edgetm]} PORT_OF["edgetm p0"]=${PORT_OF[edgetm]}
+    SETUP_PIDS=("${PID_OF[edgetm p2k]}" "$count_pid")
+    for w in "${PROBING_LIST[@]}"; do
+        log "probing phase, workload $w: $PROBE_ROUNDS x ${SLICE}s saturated slices each, alternating"
+        warm_up "edgetm p0" "$w"
+        warm_up "edgetm p2k" "$w"
+        ticks=0 probes=0 seconds=0
+        for ((round = 1; round <= PROBE_ROUNDS; round++)); do
+            sat_slice "edgetm p0" "$w" "$round"
+            ticks0=$(task_ticks "${PID_OF[edgetm p2k]}" probes) probes0=$(probe_requests) start=$EPOCHREALTIME
+            sat_slice "edgetm p2k" "$w" "$round"
+            ticks=$((ticks + $(task_ticks "${PID_OF[edgetm p2k]}" probes) - ticks0))
+            probes=$((probes + $(probe_requests) - probes0))
+            seconds=$(awk -v a="$seconds" -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.3f", a + e - s }')
+        done
+        emit_row "edgetm p0" "$w"
+        emit_row "edgetm p2k" "$w"
+        PROBE_NOTES+=("$(awk -v w="$w" -v t="$ticks" -v hz="$CLK_TCK" -v n="$probes" -v s="$seconds" 'BEGIN {
+            printf "workload %s: in the edgetm p2k slices (%.0f s) its probe thread used %.1f %% of a core; the endpoints got %d probes (%.0f/s, %.0f us of probe-thread CPU per probe)", w, s, 100 * t / hz / s, n, n / s, (n ? 1e6 * t / hz / n : 0) }')")
+    done
+    SETUP_PIDS=()
+    stop_pid "${PID_OF[edgetm p2k]}"
+    stop_pid "$count_pid"
+}
+
+# The scaling phase: edgetm with --threads 1, then --threads 2, each loaded by two dnsperf processes at once
+# (workload 1, ROUNDS x SLICE seconds, alternating). With 4 or more CPUs the server gets CPU 0 (1 thread) or CPUs
+# 0-1 (2 threads) and the dnsperf processes CPUs 2 and 3, so the load generators are not the limit; with fewer,
+# everything shares the cores and the figures show only that the second thread takes its share of the queries.
+SCALING_NOTES=()
+scaling_phase() {
+    local threads round k pid port ticks0 ticks1 answered lost seconds cpus load_cpus=() t task
+    local -A total_answered total_lost total_ticks total_seconds split
+    if (($(nproc) >= 4)); then load_cpus=(2 3); fi
+    for threads in 1 2; do
+        port=$(free_ports 1)
+        cpus=$((threads == 1 ? 0 : 1))
+        cpus=$([[ ${#load_cpus[@]} -gt 0 ]] && echo "0-$cpus" || echo "0-$(($(nproc) - 1))")
+        spawn "$WORK/edgetm-scaling-t$threads.log" taskset -c "$cpus" "$EDGETM" serve --config "$WORK/edgetm" \
+            --listen "127.0.0.1:$port" --threads "$threads"
+        pid=$SPAWNED_PID
+        wait_dns "$port" app.tm.example 30 "$pid" || die "edgetm --threads $threads did not start"
+        PID_OF["scaling t$threads"]=$pid PORT_OF["scaling t$threads"]=$port
+    done
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for threads in 1 2; do
+            pid=${PID_OF[scaling t$threads]} port=${PORT_OF[scaling t$threads]}
+            quiet_or_die
+            ticks0=$(cpu_ticks "$pid")
+            local loaders=()
+            for k in 1 2; do
+                local pin=()
+                ((${#load_cpus[@]})) && pin=(taskset -c "${load_cpus[k - 1]}")
+                spawn "$WORK/out/scaling-t$threads-r$round-$k.txt" "${pin[@]}" dnsperf -B -d "$WORK/queries/w1.bin" \
+                    -s 127.0.0.1 -p "$port" -c "$CLIENTS" -q "$OUTSTANDING" -b "$SOCKBUF" -t 1 -l "$SLICE" \
+                    "${SAT_CAP[@]}"
+                loaders+=("$SPAWNED_PID")
+            done
+            for k in "${loaders[@]}"; do reap_pid "$k"; done
+            ticks1=$(cpu_ticks "$pid")
+            answered=$(cat "$WORK"/out/scaling-t$threads-r$round-[12].txt | awk '/Queries completed:/ {s += $3} END {print s + 0}')
+            lost=$(cat "$WORK"/out/scaling-t$threads-r$round-[12].txt | awk '/Queries lost:/ {s += $3} END {print s + 0}')
+            seconds=$(awk '/Run time \(s\):/ {if ($4 > m) m = $4} END {print m}' "$WORK"/out/scaling-t$threads-r$round-[12].txt)
+            total_answered[$threads]=$((${total_answered[$threads]:-0} + answered))
+            total_lost[$threads]=$((${total_lost[$threads]:-0} + lost))
+            total_ticks[$threads]=$((${total_ticks[$threads]:-0} + ticks1 - ticks0))
+            total_seconds[$threads]=$(awk -v a="${total_seconds[$threads]:-0}" -v b="$seconds" 'BEGIN {print a + b}')
+        done
+    done
+    for threads in 1 2; do
+        pid=${PID_OF[scaling t$threads]}
+        split=""
+        for task in /proc/"$pid"/task/*; do
+            t=$(cat "$task/comm")
+            [[ $t == udp* ]] && split+="${t%% *} $(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}') ticks, "
+        done
+        SCALING_NOTES+=("$(awk -v n="$threads" -v a="${total_answered[$threads]}" -v l="${total_lost[$threads]}" \
+            -v t="${total_ticks[$threads]}" -v s="${total_seconds[$threads]}" -v hz="$CLK_TCK" -v sp="${split%, }" 'BEGIN {
+            printf "--threads %d: %.0f q/s answered, lost %d, server %.0f %% of a CPU, %.3f us/query (listener threads over the whole run: %s)", n, a / s, l, 100 * t / hz / s, 1e6 * t / hz / a, sp }')")
+        stop_pid "$pid"
+    done
+    if ((${#load_cpus[@]})); then
+        SCALING_NOTES+=("server on CPU 0 (1 thread) or CPUs 0-1 (2 threads), the two dnsperf processes on CPUs 2 and 3")
+    else
+        SCALING_NOTES+=("only $(nproc) CPUs: server and both dnsperf processes share them, so the load generators (about as costly per query as the server) are the limit and q/s cannot show scaling; the per-thread CPU shows the second SO_REUSEPORT socket taking its share of the queries")
+    fi
+}
+
 mkdir -p "$WORK/out"
 for label in "${LABELS[@]}"; do
     log "starting $label"
@@ -350,10 +545,7 @@ done
 for w in "${WORKLOAD_LIST[@]}"; do
     quiet_or_die
     log "workload $w: warm-up, then $ROUNDS x ${SLICE}s saturated slices per server, round-robin"
-    for label in "${LABELS[@]}"; do
-        client "$WORK/out/warmup.txt" taskset -c 1 dnsperf -B -d "$WORK/queries/w$w.bin" -s 127.0.0.1 \
-            -p "${PORT_OF[$label]}" -c "$CLIENTS" -q "$OUTSTANDING" -b "$SOCKBUF" -t 1 -l 2 "${SAT_CAP[@]}" || true
-    done
+    for label in "${LABELS[@]}"; do warm_up "$label" "$w"; done
     for ((round = 1; round <= ROUNDS; round++)); do
         for label in "${LABELS[@]}"; do sat_slice "$label" "$w" "$round"; done
     done
@@ -361,18 +553,10 @@ for w in "${WORKLOAD_LIST[@]}"; do
     for ((round = 1; round <= LAT_ROUNDS; round++)); do
         for label in "${SERVER_LIST[@]}"; do sleep 0.5; lat_slice "$label" "$w" "$round"; done
     done
-    for label in "${LABELS[@]}"; do
-        key="$label|$w"
-        # shellcheck disable=SC2086 # the lists of sat=FILE / lat=FILE words
-        python3 "$HERE/report.py" row "$label" "$w" ${SATS[$key]} ${LATS[$key]:-} \
-            "server_ticks=${ACC[$key|server]}" "client_ticks=${ACC[$key|client]}" "other_ticks=${ACC[$key|other]}" \
-            "steal_ticks=${ACC[$key|steal]}" "cpu0_ticks=${ACC[$key|cpu0]}" "clk_tck=$CLK_TCK" \
-            "srv_drops=${ACC[$key|srv_drops]}" "cli_drops=${ACC[$key|cli_drops]}" \
-            "slice_ticks=${SLICE_TICKS[$key]%,}" "lat_other_ticks=${ACC[$key|lat_other]:-0}" \
-            "lat_seconds=$((LAT_ROUNDS * LAT_SLICE))" >>"$RESULTS"
-        log "$label workload $w: $(tail -1 "$RESULTS" | awk -F'\t' '{printf "%s us/q (+-%s%%), %s q/s, lost %s, srv %s%%, dnsperf %s%%, other %s%%, p50/p99/p99.9 %s/%s/%s us", $3, $4, $6, $8, $9, $10, $11, $16, $17, $18}')"
-    done
+    for label in "${LABELS[@]}"; do emit_row "$label" "$w"; done
 done
+((${#PROBING_LIST[@]})) && probing_phase
+((HAS_EDGETM && HAS_THREADS && THREADS_ROW)) && scaling_phase
 for label in "${LABELS[@]}"; do stop_pid "${PID_OF[$label]}"; done
 
 THREADS_NOTE=""
@@ -400,6 +584,18 @@ echo "saturated: dnsperf -B -c $CLIENTS -q $OUTSTANDING -b $SOCKBUF -t 1, $ROUND
 echo
 python3 "$HERE/report.py" table "$RESULTS"
 [[ -n $THREADS_NOTE ]] && { echo; echo "$THREADS_NOTE"; }
+if ((${#SCALING_NOTES[@]})); then
+    echo
+    echo "Listener threads, two dnsperf processes at once (workload 1, $ROUNDS x ${SLICE}s each, alternating):"
+    for note in "${SCALING_NOTES[@]}"; do echo "  $note"; done
+fi
+if ((${#PROBE_NOTES[@]})); then
+    echo
+    echo "Probing phase: edgetm p2k = edgetm probing $((PROBE_PROFILES * PROBE_ENDPOINTS)) endpoints ($PROBE_PROFILES profiles x $PROBE_ENDPOINTS, distinct HTTP URLs, 10 s"
+    echo "interval; bench/countserver.py on CPU 1 answers them), in saturated slices alternating with edgetm p0 = the main"
+    echo "edgetm (nothing probed); us/query counts all of the process's threads, the probe thread included."
+    for note in "${PROBE_NOTES[@]}"; do echo "  $note"; done
+fi
 for note in "${CHECK_NOTES[@]}"; do echo "answer check: $note"; done
 if [[ -n $OUT ]]; then
     mkdir -p "$OUT"

@@ -86,30 +86,11 @@ URLS=$((PROFILES * ENDPOINTS))
 REPORT=(python3 "$HERE/probe_scale_report.py")
 
 # Two configurations: probed, and idle (the same endpoints, alwaysServe, so nothing is probed).
-python3 - "$WORK" "$PROFILES" "$ENDPOINTS" "$INTERVAL" "$TIMEOUT" "$NET" "$BASE_PORT" "$TOLERATED" <<'EOF'
-import json, os, sys
-work, profiles, endpoints, interval, timeout, net, base, tolerated = sys.argv[1:]
-profiles, endpoints, base = int(profiles), int(endpoints), int(base)
-server = {"zone": {"name": "tm.example.", "soa": {"mname": "ns1.tm.example.", "rname": "hostmaster.tm.example."},
-                   "nameservers": ["ns1.tm.example."], "addresses": {"ns1.tm.example.": ["127.0.0.1"]}}}
-for kind in ("probed", "idle"):
-    os.makedirs(f"{work}/{kind}/profiles")
-    json.dump(server, open(f"{work}/{kind}/edgetm.json", "w"))
-    for i in range(profiles):
-        profile = {"name": f"p{i:02d}", "properties": {
-            "profileStatus": "Enabled", "trafficRoutingMethod": "Priority",
-            "dnsConfig": {"relativeName": f"p{i:02d}", "ttl": 30},
-            "monitorConfig": {"protocol": "HTTP", "port": base + i, "path": f"/p{i:02d}/health",
-                              "intervalInSeconds": float(interval), "timeoutInSeconds": float(timeout),
-                              "toleratedNumberOfFailures": int(tolerated)},
-            "endpoints": [{"name": f"e{j:03d}", "type": "externalEndpoints", "properties": dict(
-                {"target": f"{net}.{j}", "endpointStatus": "Enabled", "priority": j},
-                **({"alwaysServe": "Enabled"} if kind == "idle" else {}))} for j in range(1, endpoints + 1)]}}
-        json.dump(profile, open(f"{work}/{kind}/profiles/p{i:02d}.json", "w"), indent=1)
-with open(f"{work}/queries.txt", "w") as out:
-    for i in range(profiles):
-        out.write(f"p{i:02d}.tm.example A\n")
-EOF
+python3 "$HERE/dns/gen.py" probed - "$WORK/probed" "$PROFILES" "$ENDPOINTS" "$INTERVAL" "$TIMEOUT" "$TOLERATED" \
+    "$NET" "$BASE_PORT"
+python3 "$HERE/dns/gen.py" probed - "$WORK/idle" "$PROFILES" "$ENDPOINTS" "$INTERVAL" "$TIMEOUT" "$TOLERATED" \
+    "$NET" "$BASE_PORT" idle
+for ((i = 0; i < PROFILES; i++)); do printf 'p%02d.tm.example A\n' "$i"; done >"$WORK/queries.txt"
 "$EDGETM" check --config "$WORK/probed" >&2 || bench_die "edgetm check refused the probed configuration"
 "$EDGETM" check --config "$WORK/idle" >&2 || bench_die "edgetm check refused the idle configuration"
 

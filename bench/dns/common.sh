@@ -35,6 +35,14 @@ stop_pid() {
     DNS_PIDS=("${keep[@]}")
 }
 
+# reap_pid PID: waits until a spawned process ends by itself, then forgets it.
+reap_pid() {
+    local pid=$1 keep=() p
+    wait "$pid" 2>/dev/null || true
+    for p in "${DNS_PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+    DNS_PIDS=("${keep[@]}")
+}
+
 dns_cleanup() {
     local pid
     for pid in "${DNS_PIDS[@]}"; do stop_pid "$pid"; done

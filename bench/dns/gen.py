@@ -6,6 +6,11 @@
         udp-workers = THREADS); OUT/queries: the query files
     gen.py many OUT PROFILES ENDPOINTS
         an edgetm configuration of PROFILES Priority profiles x ENDPOINTS endpoints (bench/memory.sh)
+    gen.py probed SRC OUT PROFILES ENDPOINTS INTERVAL TIMEOUT TOLERATED NET BASE_PORT [idle]
+        OUT: the edgetm configuration SRC plus PROFILES Priority profiles p00, p01, ... of ENDPOINTS endpoints each,
+        every one a distinct URL to probe: profile i monitors HTTP port BASE_PORT+i, path /p<i>/health, its
+        endpoints target NET.1 ... NET.ENDPOINTS (bench/countserver.py answers them all). With `idle`, the same
+        endpoints alwaysServe: nothing is probed. SRC "-" starts from a bare zone (bench/probe-scale.sh).
 
 Zone tm.example. on every server:
 
@@ -39,6 +44,7 @@ import ipaddress
 import json
 import os
 import random
+import shutil
 import struct
 import sys
 
@@ -335,6 +341,29 @@ def gen_many(out, profiles, endpoints):
               json.dumps(priority_profile(f"p{p:04d}", targets)))
 
 
+def probed_profile(i, endpoints, interval, timeout, tolerated, net, base_port, idle):
+    return {"name": f"p{i:02d}", "properties": {
+        "profileStatus": "Enabled", "trafficRoutingMethod": "Priority",
+        "dnsConfig": {"relativeName": f"p{i:02d}", "ttl": TTL},
+        "monitorConfig": {"protocol": "HTTP", "port": base_port + i, "path": f"/p{i:02d}/health",
+                          "intervalInSeconds": interval, "timeoutInSeconds": timeout,
+                          "toleratedNumberOfFailures": tolerated},
+        "endpoints": [{"name": f"e{j:03d}", "type": "externalEndpoints", "properties": dict(
+            {"target": f"{net}.{j}", "endpointStatus": "Enabled", "priority": j},
+            **({"alwaysServe": "Enabled"} if idle else {}))} for j in range(1, endpoints + 1)]}}
+
+
+def gen_probed(src, out, profiles, endpoints, interval, timeout, tolerated, net, base_port, idle):
+    if src == "-":
+        server = {"zone": edgetm_server("127.0.0.1:5353")["zone"]}
+        write(os.path.join(out, "edgetm.json"), json.dumps(server, indent=2) + "\n")
+    else:
+        shutil.copytree(src, out)
+    for i in range(profiles):
+        write(os.path.join(out, "profiles", f"p{i:02d}.json"),
+              json.dumps(probed_profile(i, endpoints, interval, timeout, tolerated, net, base_port, idle), indent=1))
+
+
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "bench" and len(sys.argv) == 7:
         out, edgetm_listen, gdnsd_port, knot_port, threads = sys.argv[2:7]
@@ -344,9 +373,13 @@ def main():
         gen_queries(out)
     elif len(sys.argv) == 5 and sys.argv[1] == "many":
         gen_many(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) in (11, 12) and sys.argv[1] == "probed" and sys.argv[11:] in ([], ["idle"]):
+        src, out, profiles, endpoints, interval, timeout, tolerated, net, base_port = sys.argv[2:11]
+        gen_probed(src, out, int(profiles), int(endpoints), float(interval), float(timeout), int(tolerated), net,
+                   int(base_port), idle=len(sys.argv) == 12)
     else:
         sys.exit("usage: gen.py bench OUT EDGETM_LISTEN GDNSD_PORT KNOT_PORT THREADS | gen.py many OUT PROFILES "
-                 "ENDPOINTS")
+                 "ENDPOINTS | gen.py probed SRC OUT PROFILES ENDPOINTS INTERVAL TIMEOUT TOLERATED NET BASE_PORT [idle]")
 
 
 if __name__ == "__main__":

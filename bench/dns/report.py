@@ -239,6 +239,15 @@ edgetm/it: edgetm's value / that server's (below 1: edgetm cheaper or faster).""
                 f"{w} {WORKLOADS[w]}", fmt_ratio(ratio(e["us_per_q"], g["us_per_q"]), target),
                 fmt_ratio(ratio(e["p99"], g["p99"]), 1.0),
                 "0 ok" if lost_total == 0 else f"{lost_total} MISS (target 0)"))
+    probing = [w for w in workloads if ("edgetm p0", w) in by and ("edgetm p2k", w) in by]
+    if probing:
+        print()
+        print("Target (edgetm probing 2,000 endpoints vs the same edgetm probing none, alternating slices):")
+        for w in probing:
+            idle, busy = by[("edgetm p0", w)], by[("edgetm p2k", w)]
+            print("  %-20s us/query %s -> %s: %s" % (
+                f"{w} {WORKLOADS[w]}", idle["us_per_q"], busy["us_per_q"],
+                fmt_ratio(ratio(busy["us_per_q"], idle["us_per_q"]), 1.10)))
     if notes:
         print()
         for n in notes:
