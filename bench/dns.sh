@@ -563,7 +563,7 @@ THREADS_NOTE=""
 if ((HAS_EDGETM && THREADS_ROW)); then
     if ((HAS_THREADS)); then
         THREADS_NOTE="edgetm: --threads 1. edgetm t2: --threads 2 (SO_REUSEPORT), pinned to the same CPU 0, so it shows the
-cost of the second listener thread, not scaling; with dnsperf on the second of 2 cores no scaling test is possible."
+cost of a second listener thread sharing one core, not scaling (for that, see the listener-threads lines below)."
     else
         THREADS_NOTE="1 vs 2 UDP listener threads: not possible yet (edgetm serve has no --threads option)."
     fi

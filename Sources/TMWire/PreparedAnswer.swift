@@ -20,6 +20,11 @@ struct PreparedAnswer: Sendable, Hashable {
     let sections: [UInt8]
     /// The endpoint this answer hands out, for per-endpoint answer counts; -1 for none.
     var endpointID: Int32 = -1
+    /// For answers that fit behind any question name at or below the apex (the negative ones): where `sections`
+    /// holds compression pointers, prepared against a question of `preparedNameLength` bytes. Every target moves
+    /// by as much as the real question name is longer, since the apex it ends with and all of `sections` move so.
+    var relocations: [UInt16] = []
+    var preparedNameLength = 0
 
     static let refused = PreparedAnswer(rcode: .refused, authoritative: false, answerCount: 0, authorityCount: 0,
                                         additionalCount: 0, sections: [])
@@ -70,21 +75,45 @@ enum AnswerEncoder {
                               sections: Array(bytes[questionEnd...]))
     }
 
-    /// A negative answer that fits behind any question: the SOA, uncompressed, in the authority section.
+    /// A negative answer that fits behind any question name at or below the SOA owner (the apex): encoded by ldns
+    /// behind a question for the apex, so that the SOA's names are compressed against it, and relocated per query.
     static func negative(rcode: RCode, soa: OwnedRRset) -> PreparedAnswer {
-        var sections: [UInt8] = []
-        for data in soa.rrset.records {
-            let rr = LDNSRecord.make(owner: soa.owner, dnsClass: soa.dnsClass, ttl: soa.rrset.ttl, data: data)
-            defer { ldns_rr_free(rr) }
-            var wire: UnsafeMutablePointer<UInt8>?
-            var size = 0
-            guard ldns_rr2wire(&wire, rr, Int32(LDNS_SECTION_AUTHORITY.rawValue), &size) == LDNS_STATUS_OK,
-                  let wire else { preconditionFailure("ldns could not encode the SOA") }
-            sections += UnsafeBufferPointer(start: wire, count: size)
-            free(wire)
+        var prepared = answer(name: soa.owner, type: RecordType.soa.rawValue, dnsClass: soa.dnsClass, rcode: rcode,
+                              answer: [], authority: [soa])
+        prepared.relocations = compressionPointers(in: prepared.sections, records: soa.rrset.records.count)
+        prepared.preparedNameLength = soa.owner.wireLength
+        return prepared
+    }
+
+    /// Offsets of the compression pointers in `sections`: in owner names, and in the names of SOA data (the only
+    /// record type a negative answer holds).
+    static func compressionPointers(in sections: [UInt8], records: Int) -> [UInt16] {
+        var pointers: [UInt16] = []
+        var offset = 0
+        func skipName() {
+            while offset < sections.count {
+                let length = sections[offset]
+                if length & 0xc0 == 0xc0 {
+                    pointers.append(UInt16(offset))
+                    offset += 2
+                    return
+                }
+                offset += 1 + Int(length)
+                if length == 0 { return }
+            }
         }
-        return PreparedAnswer(rcode: rcode, authoritative: true, answerCount: 0,
-                              authorityCount: UInt16(soa.rrset.records.count), additionalCount: 0, sections: sections)
+        for _ in 0..<records {
+            skipName()
+            let type = UInt16(sections[offset]) << 8 | UInt16(sections[offset + 1])
+            let end = offset + 10 + (Int(sections[offset + 8]) << 8 | Int(sections[offset + 9]))
+            offset += 10
+            if type == RecordType.soa.rawValue {
+                skipName()
+                skipName()
+            }
+            offset = end
+        }
+        return pointers
     }
 }
 

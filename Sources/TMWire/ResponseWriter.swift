@@ -33,7 +33,21 @@ struct ResponseWriter {
         parsed.withName(in: query) { cursor.put($0) }
         cursor.put16(Int(parsed.type))
         cursor.put16(Int(parsed.dnsClass))
-        if !truncated { answer.sections.withUnsafeBytes { cursor.put($0) } }
+        if !truncated {
+            let sectionsStart = cursor.offset
+            answer.sections.withUnsafeBytes { cursor.put($0) }
+            let shift = nameLength - answer.preparedNameLength
+            if shift != 0, !answer.relocations.isEmpty {
+                assert(shift > 0, "a relocatable answer behind a name above its apex")
+                for relocation in answer.relocations {
+                    let at = sectionsStart + Int(relocation)
+                    let pointer = Int(out[at]) << 8 | Int(out[at + 1])
+                    let moved = 0xc000 | ((pointer & 0x3fff) + shift)
+                    out[at] = UInt8(truncatingIfNeeded: moved >> 8)
+                    out[at + 1] = UInt8(truncatingIfNeeded: moved)
+                }
+            }
+        }
         if let edns = parsed.edns {
             cursor.put(0)
             cursor.put16(41)

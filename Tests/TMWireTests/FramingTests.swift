@@ -29,6 +29,22 @@ struct FramingTests {
         #expect(Array(response.suffix(11)) == [0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0])
     }
 
+    /// The SOA of a negative answer is compressed against the question, whatever its length and case: owner, MNAME
+    /// and RNAME end in pointers to the apex inside the question name.
+    @Test(arguments: ["tm.example", "x.tm.example", "Deep.Er.Name.TM.Example", String(repeating: "a", count: 63) + ".tm.example"])
+    func negativeAnswersAreCompressedBehindAnyName(_ name: String) throws {
+        let query = QueryBuilder.make(name, type: 1)
+        let bytes = try #require(respond(query))
+        let response = try #require(ParsedResponse(bytes))
+        let apex = String(name.suffix("tm.example".count))
+        #expect(response.authority.map { $0.split(separator: "\t").dropFirst(1).joined(separator: "\t") }
+                == ["30\tIN\tSOA\tns1.\(apex). hostmaster.\(apex). 2026112701 3600 600 86400 30"])
+        #expect(response.authority.first?.hasPrefix("\(apex).\t") == true)
+        let questionLength = query.count - 12
+        // Owner: a pointer (2); type, class, TTL, length (10); "ns1" + pointer (6); "hostmaster" + pointer (13); 20.
+        #expect(bytes.count == 12 + questionLength + 2 + 10 + 6 + 13 + 20)
+    }
+
     @Test func unknownEDNSVersionIsBADVERS() throws {
         let response = try #require(respond(QueryBuilder.make("v4.tm.example", type: 1, edns: .init(version: 1))))
         #expect(response[3] & 0x0f == 0)
