@@ -6,7 +6,7 @@
 # Builds the debug binary (`swift build`; --no-build uses the existing .build/debug/edgetm; valgrind runs a copy
 # stripped of its DWARF 5 debug info, which valgrind 3.19 cannot read), generates the
 # configuration of bench/dns.sh (Priority, Geographic over nested Priority with a subnet map, IPv6, every endpoint
-# alwaysServe) and runs
+# alwaysServe) plus one probed profile (6 endpoints probed every second, 2 of them refusing), and runs
 #     valgrind --leak-check=full --errors-for-leak-kinds=definite edgetm serve --config DIR --listen 127.0.0.1:PORT
 # on a free port. The session: dig A, AAAA, NXDOMAIN, REFUSED (out of zone), ECS (IPv4 and IPv6, mapped and not),
 # the same over TCP, CHAOS status (zone, profile, profile with ECS, version.bind); N (default 2,000) dnsperf queries
@@ -51,12 +51,23 @@ else cp "$ROOT/.build/debug/edgetm" "$WORK/bin/edgetm.full"; fi
 objcopy --strip-debug "$WORK/bin/edgetm.full" "$EDGETM"
 demangle() { if command -v swift >/dev/null; then swift demangle --simplified; else cat; fi; }
 
-read -r PORT <<<"$(free_ports 1)"
+read -r PORT PROBE_PORT <<<"$(free_ports 2)"
 python3 "$HERE/gen.py" bench "$WORK" "127.0.0.1:$PORT" 1 1 1
+# Plus a probed profile, so that the probe path (curl, its epoll driver, status changes, the state file) runs too:
+# p00's endpoints 127.0.10.1-6 probed every second, the counting server answering on .1-.4 only (.5, .6 refused).
+CONFIG=$WORK/edgetm-probed
+python3 "$HERE/gen.py" probed "$WORK/edgetm" "$CONFIG" 1 6 1 0.5 0 127.0.10 "$PROBE_PORT"
+spawn "$WORK/countserver.log" python3 "$ROOT/bench/countserver.py" --addresses 127.0.10.1-4 --ports "$PROBE_PORT" \
+    --dump "$WORK/arrivals.json" --status "$WORK/probe-status"
+deadline=$((SECONDS + 20))
+until grep -q '^ready' "$WORK/countserver.log" 2>/dev/null; do
+    ((SECONDS < deadline)) || die "the counting HTTP server did not start: $(tail -3 "$WORK/countserver.log")"
+    sleep 0.2
+done
 VGLOG=$WORK/valgrind.log
 log "starting edgetm under valgrind on 127.0.0.1:$PORT"
 spawn "$WORK/edgetm.log" valgrind --leak-check=full --errors-for-leak-kinds=definite --num-callers=30 \
-    --log-file="$VGLOG" "$EDGETM" serve --config "$WORK/edgetm" --listen "127.0.0.1:$PORT"
+    --log-file="$VGLOG" "$EDGETM" serve --config "$CONFIG" --listen "127.0.0.1:$PORT"
 PID=$SPAWNED_PID
 wait_dns "$PORT" app.tm.example 120 "$PID" || { tail -n 20 "$WORK/edgetm.log" "$VGLOG" >&2; die "edgetm did not start"; }
 
@@ -88,6 +99,12 @@ session() {
     check "CHAOS profile status" "profile=app" CH TXT app.tm.example
     check "CHAOS status with ECS" "client=10\.0\.0\.0/24" CH TXT svc.tm.example +subnet=10.0.0.0/24
     check "CHAOS version.bind" "version\.bind" CH TXT version.bind
+    check "probed p00: e001 Online" "e001[^\"]*Online" CH TXT p00.tm.example
+    check "probed p00: e005 Degraded (refused)" "e005[^\"]*Degraded" CH TXT p00.tm.example
+    local probes
+    probes=$(awk '{print $2}' "$WORK/probe-status" 2>/dev/null || echo 0)
+    if ((probes > 0)); then echo "  ok    probes received by the counting server so far: $probes"
+    else echo "  FAIL  no probe reached the counting server"; FAILED=1; fi
     if command -v dnsperf >/dev/null && ((QUERIES > 0)); then
         local n=$((QUERIES / 2)) q out
         for q in w3 w4; do
@@ -102,7 +119,7 @@ session() {
 
 # reload_swap WANT: swap app's two priorities in its profile, SIGHUP, and wait until app answers WANT.
 reload_swap() {
-    python3 - "$WORK/edgetm/profiles/app.json" <<'EOF'
+    python3 - "$CONFIG/profiles/app.json" <<'EOF'
 import json, sys
 p = json.load(open(sys.argv[1]))
 a, b = p["properties"]["endpoints"][:2]
