@@ -13,8 +13,8 @@ public struct ServerIdentity: Sendable, Hashable {
 
 /// Every answer the server can give, prepared from one `ZoneContent`. Immutable; replaced whole on change.
 public final class AnswerTable: Sendable {
-    /// What one existing name answers.
-    struct Node: Sendable {
+    /// What one existing name answers. A class: a lookup hands out one reference, not a copy of every array.
+    final class Node: Sendable {
         /// What the answers were prepared from, so that an unchanged name can be carried into the next table.
         let rrsets: [RRset]
         let endpointID: Int?
@@ -22,6 +22,15 @@ public final class AnswerTable: Sendable {
         let answers: AnswersByType
         /// For every other type when the name has a CNAME; the table's NODATA otherwise.
         let cname: PreparedAnswer?
+
+        init(rrsets: [RRset], endpointID: Int?, answers: AnswersByType, cname: PreparedAnswer?) {
+            self.rrsets = rrsets
+            self.endpointID = endpointID
+            self.answers = answers
+            self.cname = cname
+        }
+
+        func answer(type: UInt16, noData: PreparedAnswer) -> PreparedAnswer { answers[type] ?? cname ?? noData }
     }
 
     static let typeANY: UInt16 = 255
@@ -30,17 +39,26 @@ public final class AnswerTable: Sendable {
     static let typeTXT = RecordType.txt.rawValue
 
     let apexKey: [UInt8]
-    let nodes: NameIndex<Node>
+    /// Every name of the zone: one lookup per query finds its answers, whether prepared or chosen per query.
+    let names: NameIndex<NameEntry>
     let nxDomain: PreparedAnswer
     let noData: PreparedAnswer
     let chaos: NameIndex<PreparedAnswer>
     /// Profile names answered per query: the plan and one prepared node per answer set.
-    struct DynamicNode: Sendable {
+    final class DynamicNode: Sendable {
         let plan: RoutePlan
         let variants: [Node]
+
+        init(plan: RoutePlan, variants: [Node]) {
+            self.plan = plan
+            self.variants = variants
+        }
     }
 
-    let dynamic: NameIndex<DynamicNode>
+    enum NameEntry: Sendable {
+        case fixed(Node)
+        case routed(DynamicNode)
+    }
     /// Finds clients' locations for Geographic plans.
     let locator: ClientLocator
     /// CHAOS-class names that report status, and who may ask.
@@ -64,21 +82,24 @@ public final class AnswerTable: Sendable {
         apexKey = content.apex.wireKey
         noData = AnswerEncoder.negative(rcode: .noError, soa: soa)
         nxDomain = AnswerEncoder.negative(rcode: .nxDomain, soa: soa)
-        nodes = NameIndex(content.names.map { name, rrsets in
-            let key = name.wireKey
-            let endpointID = content.answeredBy[name]
-            if let old = previous?.nodes[key], old.rrsets == rrsets, old.endpointID == endpointID,
-               !Self.hasGlue(rrsets) {
-                return (key, old)
-            }
-            return (key, Self.node(name: name, rrsets: rrsets, content: content, endpointID: endpointID))
-        })
-        dynamic = NameIndex(content.dynamicNames.map { name, dynamic in
-            (name.wireKey, DynamicNode(plan: dynamic.plan, variants: dynamic.answerSets.map { set in
+        // Names answered per query come first: a name in both keeps its per-query entry.
+        let routed = content.dynamicNames.map { name, dynamic in
+            (name.wireKey, NameEntry.routed(DynamicNode(plan: dynamic.plan, variants: dynamic.answerSets.map { set in
                 Self.node(name: name, rrsets: set.rrsets(ttl: dynamic.ttl).sorted { $0.type < $1.type },
                           content: content, endpointID: set.endpointID)
-            }))
-        })
+            })))
+        }
+        let fixed = content.names.map { name, rrsets in
+            let key = name.wireKey
+            let endpointID = content.answeredBy[name]
+            if case .fixed(let old)? = previous?.names[key], old.rrsets == rrsets, old.endpointID == endpointID,
+               !Self.hasGlue(rrsets) {
+                return (key, NameEntry.fixed(old))
+            }
+            return (key, NameEntry.fixed(Self.node(name: name, rrsets: rrsets, content: content,
+                                                   endpointID: endpointID)))
+        }
+        names = NameIndex(routed + fixed)
         self.locator = locator
         chaos = Self.chaosAnswers(identity)
         statusNames = NameIndex(content.statusNames.map { ($0.wireKey, $0) })
@@ -143,18 +164,19 @@ public final class AnswerTable: Sendable {
         case .internet:
             // AXFR and IXFR: no transfers from a zone whose answers change with health.
             if type == 251 || type == 252 { return .prepared(.refused) }
-            if !dynamic.isEmpty, let dynamic = dynamic[name] {
+            switch names[name] {
+            case .fixed(let node)?:
+                return .prepared(node.answer(type: type, noData: noData))
+            case .routed(let dynamic)?:
                 var query = client()
                 guard let index = dynamic.plan.select(for: &query, random: { Double.random(in: 0..<1) }) else {
                     return .perClient(noData, scope: query.scopePrefixLength)
                 }
-                let node = dynamic.variants[index]
-                return .perClient(node.answers[type] ?? node.cname ?? noData, scope: query.scopePrefixLength)
-            }
-            guard let node = nodes[name] else {
+                return .perClient(dynamic.variants[index].answer(type: type, noData: noData),
+                                  scope: query.scopePrefixLength)
+            case nil:
                 return .prepared(WireName.isName(name, below: apexKey) ? nxDomain : .refused)
             }
-            return .prepared(node.answers[type] ?? node.cname ?? noData)
         case .chaos:
             guard type == Self.typeTXT || type == Self.typeANY else { return .prepared(.refused) }
             if let answer = chaos[name] { return .prepared(answer) }
