@@ -55,9 +55,22 @@ public final class AnswerTable: Sendable {
         }
     }
 
-    enum NameEntry: Sendable {
-        case fixed(Node)
-        case routed(DynamicNode)
+    /// A name's answers: prepared (`fixed`) or chosen per query (`routed`). A class holding two optionals rather
+    /// than an enum of two class payloads: Swift tags such a payload pointer with spare bits, which leak checkers
+    /// cannot follow, and one reference is all a lookup hands out either way.
+    final class NameEntry: Sendable {
+        let fixed: Node?
+        let routed: DynamicNode?
+
+        init(fixed: Node) {
+            self.fixed = fixed
+            routed = nil
+        }
+
+        init(routed: DynamicNode) {
+            fixed = nil
+            self.routed = routed
+        }
     }
     /// Finds clients' locations for Geographic plans.
     let locator: ClientLocator
@@ -84,7 +97,7 @@ public final class AnswerTable: Sendable {
         nxDomain = AnswerEncoder.negative(rcode: .nxDomain, soa: soa)
         // Names answered per query come first: a name in both keeps its per-query entry.
         let routed = content.dynamicNames.map { name, dynamic in
-            (name.wireKey, NameEntry.routed(DynamicNode(plan: dynamic.plan, variants: dynamic.answerSets.map { set in
+            (name.wireKey, NameEntry(routed: DynamicNode(plan: dynamic.plan, variants: dynamic.answerSets.map { set in
                 Self.node(name: name, rrsets: set.rrsets(ttl: dynamic.ttl).sorted { $0.type < $1.type },
                           content: content, endpointID: set.endpointID)
             })))
@@ -92,12 +105,12 @@ public final class AnswerTable: Sendable {
         let fixed = content.names.map { name, rrsets in
             let key = name.wireKey
             let endpointID = content.answeredBy[name]
-            if case .fixed(let old)? = previous?.names[key], old.rrsets == rrsets, old.endpointID == endpointID,
-               !Self.hasGlue(rrsets) {
-                return (key, NameEntry.fixed(old))
+            if let entry = previous?.names[key], let old = entry.fixed, old.rrsets == rrsets,
+               old.endpointID == endpointID, !Self.hasGlue(rrsets) {
+                return (key, entry)
             }
-            return (key, NameEntry.fixed(Self.node(name: name, rrsets: rrsets, content: content,
-                                                   endpointID: endpointID)))
+            return (key, NameEntry(fixed: Self.node(name: name, rrsets: rrsets, content: content,
+                                                    endpointID: endpointID)))
         }
         names = NameIndex(routed + fixed)
         self.locator = locator
@@ -164,19 +177,16 @@ public final class AnswerTable: Sendable {
         case .internet:
             // AXFR and IXFR: no transfers from a zone whose answers change with health.
             if type == 251 || type == 252 { return .prepared(.refused) }
-            switch names[name] {
-            case .fixed(let node)?:
-                return .prepared(node.answer(type: type, noData: noData))
-            case .routed(let dynamic)?:
-                var query = client()
-                guard let index = dynamic.plan.select(for: &query, random: { Double.random(in: 0..<1) }) else {
-                    return .perClient(noData, scope: query.scopePrefixLength)
-                }
-                return .perClient(dynamic.variants[index].answer(type: type, noData: noData),
-                                  scope: query.scopePrefixLength)
-            case nil:
+            guard let entry = names[name] else {
                 return .prepared(WireName.isName(name, below: apexKey) ? nxDomain : .refused)
             }
+            if let node = entry.fixed { return .prepared(node.answer(type: type, noData: noData)) }
+            guard let dynamic = entry.routed else { return .prepared(noData) }
+            var query = client()
+            guard let index = dynamic.plan.select(for: &query, random: { Double.random(in: 0..<1) }) else {
+                return .perClient(noData, scope: query.scopePrefixLength)
+            }
+            return .perClient(dynamic.variants[index].answer(type: type, noData: noData), scope: query.scopePrefixLength)
         case .chaos:
             guard type == Self.typeTXT || type == Self.typeANY else { return .prepared(.refused) }
             if let answer = chaos[name] { return .prepared(answer) }
