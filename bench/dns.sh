@@ -197,18 +197,10 @@ PROBING_LIST=()
 for w in "${PROBING_LIST[@]}"; do [[ $w == [1-4] ]] || die "unknown probing workload $w"; done
 
 EDGETM=$WORK/bin/edgetm
-mkdir -p "$WORK/bin"
 HAS_EDGETM=0 HAS_THREADS=0 EDGETM_REV="(prebuilt)"
 if [[ " ${SERVER_LIST[*]} " == *" edgetm "* ]]; then
     HAS_EDGETM=1
-    if [[ -n $BINARY ]]; then
-        cp "$BINARY" "$EDGETM"
-    elif ((BUILD)); then
-        build_edgetm release "$EDGETM"
-    else
-        [[ -x $ROOT/.build/release/edgetm ]] || die "no .build/release/edgetm (drop --no-build)"
-        cp "$ROOT/.build/release/edgetm" "$EDGETM"
-    fi
+    provide_edgetm release "$EDGETM"
     [[ $("$EDGETM" serve --help 2>&1) == *--threads* ]] && HAS_THREADS=1
 fi
 # The rows: each a server process. "edgetm t2" only for the saturated runs.

@@ -41,12 +41,8 @@ trap 'dns_cleanup; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 command -v dnsperf >/dev/null || die "dnsperf is not installed (apt-get install dnsperf)"
 
-mkdir -p "$WORK/bin"
 EDGETM=$WORK/bin/edgetm
-EDGETM_REV="(prebuilt)"
-if [[ -n $BINARY ]]; then cp "$BINARY" "$EDGETM"
-elif ((BUILD)); then build_edgetm release "$EDGETM"
-else cp "$ROOT/.build/release/edgetm" "$EDGETM"; fi
+provide_edgetm release "$EDGETM"
 THREADS=()
 [[ $("$EDGETM" serve --help 2>&1) == *--threads* ]] && THREADS=(--threads 1)
 

@@ -39,12 +39,8 @@ trap 'dns_cleanup; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 command -v valgrind >/dev/null || die "valgrind is not installed (apt-get install -y valgrind)"
 
-mkdir -p "$WORK/bin"
 EDGETM=$WORK/bin/edgetm
-EDGETM_REV="(prebuilt)"
-if [[ -n $BINARY ]]; then cp "$BINARY" "$WORK/bin/edgetm.full"
-elif ((BUILD)); then build_edgetm debug "$WORK/bin/edgetm.full"
-else cp "$ROOT/.build/debug/edgetm" "$WORK/bin/edgetm.full"; fi
+provide_edgetm debug "$WORK/bin/edgetm.full"
 # valgrind 3.19 cannot read the DWARF 5 debug info of Swift 6.3 binaries ("Possibly corrupted debuginfo file ...
 # I can't recover. Giving up."): run a copy without it. Stacks still name every function (from the symbol table,
 # demangled below with `swift demangle`), without file:line.

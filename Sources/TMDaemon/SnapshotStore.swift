@@ -16,14 +16,14 @@ public final class ServingSnapshot: Sendable {
         self.health = health
         self.content = content
         self.table = table
-    }
-
-    /// Endpoint names by id, for counts that must survive reloads.
-    var endpointKeys: [EndpointKey] {
-        configuration.profiles.flatMap { profile in
+        endpointKeys = configuration.profiles.flatMap { profile in
             profile.endpoints.sorted { $0.id < $1.id }.map { EndpointKey(profile: profile.name, endpoint: $0.name) }
         }
     }
+
+    /// Endpoint names by id, for counts that must survive reloads. Listener threads read it whenever they hand
+    /// over their counts, so it is built once here.
+    let endpointKeys: [EndpointKey]
 }
 
 /// Holds the current snapshot. One writer publishes whole snapshots; listener threads read them without locking

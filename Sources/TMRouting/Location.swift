@@ -70,8 +70,8 @@ public struct ClientLocator: Sendable {
     public static let none = ClientLocator(subnets: [], database: nil)
 
     public func locate(_ address: IPAddress) -> ClientLocation {
+        let maxLength = if case .v4 = address { 32 } else { 128 }
         for level in levels {
-            let maxLength = if case .v4 = address { 32 } else { 128 }
             guard level.prefixLength <= maxLength else { continue }
             if let found = level.locations[address.truncated(to: level.prefixLength)] { return found }
         }

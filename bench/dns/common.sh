@@ -127,6 +127,23 @@ build_edgetm() {
     cp "$ROOT/.build/$mode/edgetm" "$dest"
 }
 
+# provide_edgetm MODE DEST: the binary the options asked for, copied to DEST: --binary PATH ($BINARY), else a
+# fresh build (unless --no-build, $BUILD=0), else the existing .build/MODE/edgetm. Sets EDGETM_REV.
+provide_edgetm() {
+    local mode=$1 dest=$2
+    # shellcheck disable=SC2034 # read by the callers
+    EDGETM_REV="(prebuilt)"
+    mkdir -p "$(dirname "$dest")"
+    if [[ -n ${BINARY:-} ]]; then
+        cp "$BINARY" "$dest"
+    elif ((${BUILD:-1})); then
+        build_edgetm "$mode" "$dest"
+    else
+        [[ -x $ROOT/.build/$mode/edgetm ]] || die "no .build/$mode/edgetm (drop --no-build)"
+        cp "$ROOT/.build/$mode/edgetm" "$dest"
+    fi
+}
+
 # udp_drops PORT: "SERVER TOTAL": receive-buffer drops of the UDP sockets bound to 127.0.0.1:PORT (/proc/net/udp
 # drops column, summed over SO_REUSEPORT sockets) and the machine's UDP RcvbufErrors (/proc/net/snmp). The
 # difference of deltas is (mostly) dropped at the load generator's sockets.
