@@ -149,9 +149,9 @@ SLICE=$(((DURATION + ROUNDS - 1) / ROUNDS))
 LAT_SLICE=$(((LAT_DURATION + LAT_ROUNDS - 1) / LAT_ROUNDS))
 
 WORK=$(mktemp -d /tmp/edgetm-dnsbench.XXXXXX)
-# shellcheck source=bench/dns/common.sh
-source "$HERE/common.sh"
-trap 'dns_cleanup; rm -rf "$WORK"' EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap finish EXIT
 trap 'exit 130' INT TERM
 
 install_peers() {
@@ -245,7 +245,7 @@ start_server() {
             port=$PORT_K
             spawn "$logfile" taskset -c 0 knotd -c "$WORK/knot/knot.conf" ;;
     esac
-    pid=$SPAWNED_PID   # taskset execs the server: this is the server's own pid
+    pid=$STARTED_PID   # taskset execs the server: this is the server's own pid
     wait_dns "$port" app.tm.example 30 "$pid" || { tail -20 "$logfile" >&2; die "$label did not start"; }
     PID_OF[$label]=$pid PORT_OF[$label]=$port
 }
@@ -285,7 +285,7 @@ quiet_or_die() {
         wait_quiet "$WAIT" || die "bench/failover.sh or bench/probe-scale.sh still running after ${WAIT}s"
     fi
 }
-overlapped() { ((WAIT > 0)) && pgrep -f 'bench/(failover|probe-scale)\.sh' >/dev/null; }
+overlapped() { ((WAIT > 0)) && latency_bench_running; }
 
 # Per label and workload: accumulated over the slices (clock ticks, drops) and the dnsperf outputs.
 declare -A ACC SATS LATS SLICE_TICKS
@@ -419,16 +419,11 @@ probing_phase() {
     local w round urls=$((PROBE_PROFILES * PROBE_ENDPOINTS)) deadline seen=0 ticks ticks0 probes probes0 seconds start
     local SLICE=$PROBE_SLICE   # read by sat_slice
     log "probing phase: counting HTTP server on $PROBE_NET.1-$PROBE_ENDPOINTS x ports $PROBE_BASE-$((PROBE_BASE + PROBE_PROFILES - 1)) (CPU 1)"
-    spawn "$WORK/countserver.log" taskset -c 1 python3 "$ROOT/bench/countserver.py" \
+    start_ready countserver taskset -c 1 python3 "$ROOT/bench/countserver.py" \
         --addresses "$PROBE_NET.1-$PROBE_ENDPOINTS" --ports "$PROBE_BASE-$((PROBE_BASE + PROBE_PROFILES - 1))" \
-        --dump "$WORK/arrivals.json" --status "$WORK/probe-status"
-    local count_pid=$SPAWNED_PID
-    deadline=$((SECONDS + 30))
-    until grep -q '^ready' "$WORK/countserver.log" 2>/dev/null; do
-        kill -0 "$count_pid" 2>/dev/null && ((SECONDS < deadline)) ||
-            { tail -5 "$WORK/countserver.log" >&2; die "the counting server did not start (ports in use? --probe-base-port)"; }
-        sleep 0.2
-    done
+        --dump "$WORK/arrivals.json" --status "$WORK/probe-status" ||
+        die "the counting server did not start (ports in use? --probe-base-port)"
+    local count_pid=$STARTED_PID
     log "starting edgetm p2k ($urls endpoints probed every 10 s)"
     start_server "edgetm p2k"
     check_answers "edgetm p2k"
@@ -481,7 +476,7 @@ scaling_phase() {
         cpus=$([[ ${#load_cpus[@]} -gt 0 ]] && echo "0-$cpus" || echo "0-$(($(nproc) - 1))")
         spawn "$WORK/edgetm-scaling-t$threads.log" taskset -c "$cpus" "$EDGETM" serve --config "$WORK/edgetm" \
             --listen "127.0.0.1:$port" --threads "$threads"
-        pid=$SPAWNED_PID
+        pid=$STARTED_PID
         wait_dns "$port" app.tm.example 30 "$pid" || die "edgetm --threads $threads did not start"
         PID_OF["scaling t$threads"]=$pid PORT_OF["scaling t$threads"]=$port
     done
@@ -497,9 +492,9 @@ scaling_phase() {
                 spawn "$WORK/out/scaling-t$threads-r$round-$k.txt" "${pin[@]}" dnsperf -B -d "$WORK/queries/w1.bin" \
                     -s 127.0.0.1 -p "$port" -c "$CLIENTS" -q "$OUTSTANDING" -b "$SOCKBUF" -t 1 -l "$SLICE" \
                     "${SAT_CAP[@]}"
-                loaders+=("$SPAWNED_PID")
+                loaders+=("$STARTED_PID")
             done
-            for k in "${loaders[@]}"; do reap_pid "$k"; done
+            for k in "${loaders[@]}"; do reap_pid "$k" || true; done
             ticks1=$(cpu_ticks "$pid")
             answered=$(cat "$WORK"/out/scaling-t$threads-r$round-[12].txt | awk '/Queries completed:/ {s += $3} END {print s + 0}')
             lost=$(cat "$WORK"/out/scaling-t$threads-r$round-[12].txt | awk '/Queries lost:/ {s += $3} END {print s + 0}')

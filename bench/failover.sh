@@ -45,21 +45,16 @@ done
 WORK=$(mktemp -d /tmp/edgetm-failover.XXXXXX)
 # shellcheck source=bench/lib.sh
 source "$HERE/lib.sh"
-for address in "$MEC" "$REGION"; do
-    python3 -c 'import ipaddress, sys; sys.exit(not ipaddress.ip_address(sys.argv[1]).is_loopback)' "$address" \
-        || bench_die "$address is not a loopback address"
-done
-
-finish() {
-    local status=$?
-    bench_cleanup
-    if ((KEEP)) || ((status != 0)); then bench_log "logs kept in $WORK"; else rm -rf "$WORK"; fi
-    exit "$status"
-}
 trap finish EXIT
 trap 'exit 130' INT TERM
+for address in "$MEC" "$REGION"; do
+    python3 -c 'import ipaddress, sys; sys.exit(not ipaddress.ip_address(sys.argv[1]).is_loopback)' "$address" \
+        || die "$address is not a loopback address"
+done
 
-need_edgetm
+BINARY=${EDGETM_BIN:-} BUILD=missing   # read by provide_edgetm
+EDGETM=$WORK/bin/edgetm
+provide_edgetm release "$EDGETM"
 PROBE=(python3 "$HERE/dnsprobe.py")
 NAME=app.tm.example
 RESULTS="$WORK/results.tsv"
@@ -67,7 +62,7 @@ RESULTS="$WORK/results.tsv"
 
 start_endpoint() {  # $1 address; sets STARTED_PID, READY_AT
     start_ready "endpoint-$1" python3 "$ROOT/scripts/endpoint.py" --bind "$1" --port "$PORT" \
-        || bench_die "cannot start an endpoint on $1:$PORT (address in use by another process? choose others with --mec/--region/--port)"
+        || die "cannot start an endpoint on $1:$PORT (address in use by another process? choose others with --mec/--region/--port)"
 }
 
 write_config() {  # $1 dir, $2 interval, $3 timeout
@@ -100,7 +95,7 @@ EOF
   }
 }
 EOF
-    "$EDGETM" check --config "$1" >/dev/null || bench_die "edgetm check refused $1"
+    "$EDGETM" check --config "$1" >/dev/null || die "edgetm check refused $1"
 }
 
 # Why a wait failed: edgetm gone (killed from outside?) or just slow.
@@ -117,7 +112,7 @@ last_degraded_reason() {
     grep 'to=Degraded' "$1" | tail -1 | sed -n 's/.* reason=\(.*\) target=.*/\1/p' | tr ' ' '_'
 }
 
-bench_log "edgetm: $EDGETM; MEC $MEC:$PORT, region $REGION:$PORT; $RUNS runs per kind; cases: $CASES"
+log "edgetm: ${BINARY:-$ROOT/.build/release/edgetm}; MEC $MEC:$PORT, region $REGION:$PORT; $RUNS runs per kind; cases: $CASES"
 start_endpoint "$REGION"
 start_endpoint "$MEC"
 MEC_PID=$STARTED_PID
@@ -128,34 +123,33 @@ for case in $CASES; do
     label="i$INTERVAL"
     config="$WORK/config-$label"
     write_config "$config" "$INTERVAL" "$TIMEOUT"
-    DNSPORT=$(free_port 127.0.0.1)
+    DNSPORT=$(free_ports 1)
     start_edgetm "edgetm-$label" "$config" "127.0.0.1:$DNSPORT"
-    TM_PID=$EDGETM_PID
+    TM_PID=$STARTED_PID
     WATCH="$WORK/watch-$label.log"
     "${PROBE[@]}" watch --port "$DNSPORT" --log "$WATCH" "$NAME" &
     WATCH_PID=$!
     track_pid "$WATCH_PID"
     STABLE=$(awk -v i="$INTERVAL" 'BEGIN { s = 2 * i; if (s < 0.5) s = 0.5; print s }')
-    bench_log "case interval=$INTERVAL s timeout=$TIMEOUT s: edgetm pid $TM_PID on 127.0.0.1:$DNSPORT"
+    log "case interval=$INTERVAL s timeout=$TIMEOUT s: edgetm pid $TM_PID on 127.0.0.1:$DNSPORT"
     "${PROBE[@]}" wait --port "$DNSPORT" --expect "$MEC" --stable "$STABLE" --timeout 20 "$NAME" \
-        || { tail -5 "$WORK/edgetm-$label.log" >&2; bench_die "edgetm never answered $MEC"; }
+        || { tail -5 "$WORK/edgetm-$label.log" >&2; die "edgetm never answered $MEC"; }
 
     for kind in killed hung; do
         for ((run = 1; run <= RUNS; run++)); do
             "${PROBE[@]}" wait --port "$DNSPORT" --expect "$MEC" --stable "$STABLE" --timeout 30 "$NAME" \
-                || bench_die "the answer did not settle on $MEC before run $run ($kind): $(explain)"
+                || die "the answer did not settle on $MEC before run $run ($kind): $(explain)"
             sleep "$(random_fraction "$INTERVAL")"
             if [[ $kind == killed ]]; then
                 T0=$EPOCHREALTIME
                 kill -KILL "$MEC_PID"
-                wait "$MEC_PID" 2>/dev/null || true
-                forget_pid "$MEC_PID"
+                reap_pid "$MEC_PID" || true
             else
                 T0=$EPOCHREALTIME
                 kill -STOP "$MEC_PID"
             fi
             failover=$("${PROBE[@]}" since --log "$WATCH" --after "$T0" --expect "$REGION" --timeout 15) \
-                || bench_die "no failover to $REGION within 15 s ($kind, run $run): $(explain)"
+                || die "no failover to $REGION within 15 s ($kind, run $run): $(explain)"
             sleep "$(random_fraction "$INTERVAL")"
             if [[ $kind == killed ]]; then
                 start_endpoint "$MEC"
@@ -166,18 +160,18 @@ for case in $CASES; do
                 kill -CONT "$MEC_PID"
             fi
             failback=$("${PROBE[@]}" since --log "$WATCH" --after "$T1" --expect "$MEC" --timeout 15) \
-                || bench_die "no failback to $MEC within 15 s ($kind, run $run): $(explain)"
+                || die "no failback to $MEC within 15 s ($kind, run $run): $(explain)"
             reason=$(last_degraded_reason "$WORK/edgetm-$label.log")
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$INTERVAL" "$TIMEOUT" "$kind" "$run" "$failover" \
                 "$failback" "${reason:-?}" "$T0" "$T1" >>"$RESULTS"
-            bench_log "  $kind run $run: failover ${failover} s, failback ${failback} s (probe said: ${reason//_/ })"
+            log "  $kind run $run: failover ${failover} s, failback ${failback} s (probe said: ${reason//_/ })"
         done
     done
     stop_pid "$WATCH_PID"
     stop_pid "$TM_PID"
     grep '^#' "$WATCH" | sed "s/^# /  poller: /" >&2 || true
     degraded=$(grep -c 'to=Degraded' "$WORK/edgetm-$label.log" || true)
-    bench_log "  edgetm logged $degraded transitions to Degraded (expected $((2 * RUNS)))"
+    log "  edgetm logged $degraded transitions to Degraded (expected $((2 * RUNS)))"
 done
 
 python3 "$HERE/failover_report.py" "$RESULTS"

@@ -35,9 +35,9 @@ while (($#)); do
 done
 
 WORK=$(mktemp -d /tmp/edgetm-memory.XXXXXX)
-# shellcheck source=bench/dns/common.sh
-source "$HERE/common.sh"
-trap 'dns_cleanup; rm -rf "$WORK"' EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap finish EXIT
 trap 'exit 130' INT TERM
 command -v dnsperf >/dev/null || die "dnsperf is not installed (apt-get install dnsperf)"
 
@@ -55,8 +55,8 @@ report() { RESULTS+=("$(printf '%-58s %s' "$1" "$2")"); log "$1: $2"; }
 cp -r "$ROOT/Config" "$WORK/bundled"
 rm -f "$WORK/bundled/.state.json"
 read -r PORT PORT2 PORT3 <<<"$(free_ports 3)"
-spawn "$WORK/bundled.log" "$EDGETM" serve --config "$WORK/bundled" --listen "127.0.0.1:$PORT"
-PID=$SPAWNED_PID
+start_edgetm bundled "$WORK/bundled" "127.0.0.1:$PORT"
+PID=$STARTED_PID
 wait_dns "$PORT" app.tm.example 30 "$PID" || { tail "$WORK/bundled.log" >&2; die "edgetm (bundled Config) did not start"; }
 sleep 5
 report "idle, bundled Config ($(find "$WORK/bundled/profiles" -name '*.json' | wc -l) profiles)" \
@@ -67,8 +67,8 @@ stop_pid "$PID"
 python3 "$HERE/gen.py" many "$WORK/many" 1000 10
 "$EDGETM" check --config "$WORK/many" >"$WORK/many-check.log" 2>&1 || { cat "$WORK/many-check.log" >&2; die "check failed"; }
 t0=$EPOCHREALTIME
-spawn "$WORK/many.log" "$EDGETM" serve --config "$WORK/many" --listen "127.0.0.1:$PORT2"
-PID=$SPAWNED_PID
+start_edgetm many "$WORK/many" "127.0.0.1:$PORT2"
+PID=$STARTED_PID
 wait_dns "$PORT2" p0999.tm.example 60 "$PID" || { tail "$WORK/many.log" >&2; die "edgetm (1,000 profiles) did not start"; }
 t1=$EPOCHREALTIME
 answer=$(dig @127.0.0.1 -p "$PORT2" p0999.tm.example A +short)
@@ -84,7 +84,7 @@ fi
 python3 "$HERE/gen.py" bench "$WORK/b" "127.0.0.1:$PORT3" 1 1 1
 cat "$WORK/b/queries/w3.bin" "$WORK/b/queries/w4.bin" >"$WORK/mixed.bin"   # 40,000 queries
 spawn "$WORK/load.log" taskset -c 0 "$EDGETM" serve --config "$WORK/b/edgetm" --listen "127.0.0.1:$PORT3" "${THREADS[@]}"
-PID=$SPAWNED_PID
+PID=$STARTED_PID
 wait_dns "$PORT3" app.tm.example 30 "$PID" || { tail "$WORK/load.log" >&2; die "edgetm (bench config) did not start"; }
 report "bench config, started" "VmRSS $(mib "$(rss_kib "$PID")")"
 run_queries() {  # run_queries N: N queries (a multiple of 40,000) at full speed; prints "completed lost"

@@ -70,18 +70,13 @@ done
 WORK=$(mktemp -d /tmp/edgetm-probe-scale.XXXXXX)
 # shellcheck source=bench/lib.sh
 source "$HERE/lib.sh"
-
-finish() {
-    local status=$?
-    bench_cleanup
-    if ((KEEP)) || ((status != 0)); then bench_log "logs kept in $WORK"; else rm -rf "$WORK"; fi
-    exit "$status"
-}
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-command -v dnsperf >/dev/null || bench_die "dnsperf is missing: apt-get install -y dnsperf"
-need_edgetm
+command -v dnsperf >/dev/null || die "dnsperf is missing: apt-get install -y dnsperf"
+BINARY=${EDGETM_BIN:-} BUILD=missing   # read by provide_edgetm
+EDGETM=$WORK/bin/edgetm
+provide_edgetm release "$EDGETM"
 URLS=$((PROFILES * ENDPOINTS))
 REPORT=(python3 "$HERE/probe_scale_report.py")
 
@@ -91,55 +86,55 @@ python3 "$HERE/dns/gen.py" probed - "$WORK/probed" "$PROFILES" "$ENDPOINTS" "$IN
 python3 "$HERE/dns/gen.py" probed - "$WORK/idle" "$PROFILES" "$ENDPOINTS" "$INTERVAL" "$TIMEOUT" "$TOLERATED" \
     "$NET" "$BASE_PORT" idle
 for ((i = 0; i < PROFILES; i++)); do printf 'p%02d.tm.example A\n' "$i"; done >"$WORK/queries.txt"
-"$EDGETM" check --config "$WORK/probed" >&2 || bench_die "edgetm check refused the probed configuration"
-"$EDGETM" check --config "$WORK/idle" >&2 || bench_die "edgetm check refused the idle configuration"
+"$EDGETM" check --config "$WORK/probed" >&2 || die "edgetm check refused the probed configuration"
+"$EDGETM" check --config "$WORK/idle" >&2 || die "edgetm check refused the idle configuration"
 
-bench_log "starting the counting HTTP server on $NET.1-$ENDPOINTS x ports $BASE_PORT-$((BASE_PORT + PROFILES - 1))"
+log "starting the counting HTTP server on $NET.1-$ENDPOINTS x ports $BASE_PORT-$((BASE_PORT + PROFILES - 1))"
 start_ready countserver nice -n "$SERVER_NICE" python3 "$HERE/countserver.py" --addresses "$NET.1-$ENDPOINTS" \
     --ports "$BASE_PORT-$((BASE_PORT + PROFILES - 1))" --dump "$WORK/arrivals.json" --status "$WORK/status" \
-    --delay "$SERVER_DELAY" || bench_die "the counting server did not start (ports in use? try --base-port or --net)"
+    --delay "$SERVER_DELAY" || die "the counting server did not start (ports in use? try --base-port or --net)"
 COUNT_PID=$STARTED_PID
 
 wait_answer() {  # $1 port
     python3 "$HERE/dnsprobe.py" wait --port "$1" --expect "$NET.1" --timeout 20 p00.tm.example \
-        || bench_die "edgetm did not answer on 127.0.0.1:$1"
+        || die "edgetm did not answer on 127.0.0.1:$1"
 }
 
 run_dnsperf() {  # $1 port, $2 seconds, $3 output
     dnsperf -s 127.0.0.1 -p "$1" -d "$WORK/queries.txt" -Q "$QPS" -l "$2" -v >"$3" 2>&1 \
-        || bench_die "dnsperf failed: $(tail -3 "$3")"
+        || die "dnsperf failed: $(tail -3 "$3")"
 }
 
 EDGETM_NOFILE=$NOFILE   # read by start_edgetm
 # 1. idle
-DNSPORT=$(free_port 127.0.0.1)
+DNSPORT=$(free_ports 1)
 start_edgetm edgetm-idle "$WORK/idle" "127.0.0.1:$DNSPORT"
-IDLE_PID=$EDGETM_PID
+IDLE_PID=$STARTED_PID
 wait_answer "$DNSPORT"
-bench_log "idle: edgetm pid $IDLE_PID, nothing probed; dnsperf -Q $QPS for $IDLE s"
+log "idle: edgetm pid $IDLE_PID, nothing probed; dnsperf -Q $QPS for $IDLE s"
 "${REPORT[@]}" cpu "$IDLE_PID" >"$WORK/idle-cpu0.json"
 run_dnsperf "$DNSPORT" "$IDLE" "$WORK/idle-dnsperf.txt"
 "${REPORT[@]}" cpu "$IDLE_PID" >"$WORK/idle-cpu1.json"
 stop_pid "$IDLE_PID"
 
 # 2. probing
-DNSPORT=$(free_port 127.0.0.1)
+DNSPORT=$(free_ports 1)
 STARTED=$EPOCHREALTIME
 start_edgetm edgetm-probed "$WORK/probed" "127.0.0.1:$DNSPORT"
-TM_PID=$EDGETM_PID
+TM_PID=$STARTED_PID
 wait_answer "$DNSPORT"
 cat "/proc/$TM_PID/limits" >"$WORK/limits" 2>/dev/null || true
-bench_log "probing: edgetm pid $TM_PID, $URLS URLs every $INTERVAL s; waiting for the first round"
+log "probing: edgetm pid $TM_PID, $URLS URLs every $INTERVAL s; waiting for the first round"
 deadline=$((SECONDS + 120))
 while :; do
     distinct=$(awk '{ print $3 }' "$WORK/status" 2>/dev/null || echo 0)
     ((distinct >= URLS)) && break
-    ((SECONDS < deadline)) || bench_die "only $distinct of $URLS URLs probed after 120 s"
-    kill -0 "$TM_PID" 2>/dev/null || bench_die "edgetm exited: $(tail -3 "$WORK/edgetm-probed.log")"
+    ((SECONDS < deadline)) || die "only $distinct of $URLS URLs probed after 120 s"
+    kill -0 "$TM_PID" 2>/dev/null || die "edgetm exited: $(tail -3 "$WORK/edgetm-probed.log")"
     sleep 0.2
 done
 SETTLE=${SETTLE:-$(awk -v i="$INTERVAL" 'BEGIN { print i + 2 }')}
-bench_log "first round done ($distinct URLs); settling $SETTLE s, then measuring for $WINDOW s with dnsperf -Q $QPS"
+log "first round done ($distinct URLs); settling $SETTLE s, then measuring for $WINDOW s with dnsperf -Q $QPS"
 # CPU over the settle time (no DNS traffic) tells the probe thread apart if it has no name.
 "${REPORT[@]}" cpu "$TM_PID" >"$WORK/settle-cpu0.json"
 sleep "$SETTLE"
@@ -149,10 +144,10 @@ T0=$EPOCHREALTIME
 run_dnsperf "$DNSPORT" "$WINDOW" "$WORK/busy-dnsperf.txt"
 "${REPORT[@]}" cpu "$TM_PID" >"$WORK/cpu1.json"
 T1=$EPOCHREALTIME
-kill -0 "$TM_PID" 2>/dev/null || bench_die "edgetm exited during the window"
+kill -0 "$TM_PID" 2>/dev/null || die "edgetm exited during the window"
 stop_pid "$TM_PID"
 stop_pid "$COUNT_PID"   # writes arrivals.json on exit
-[[ -s $WORK/arrivals.json ]] || bench_die "the counting server wrote no arrivals"
+[[ -s $WORK/arrivals.json ]] || die "the counting server wrote no arrivals"
 degraded=$(grep -c 'to=Degraded' "$WORK/edgetm-probed.log" || true)
 echo
 echo "settings: $PROFILES profiles x $ENDPOINTS endpoints, interval $INTERVAL s, timeout $TIMEOUT s," \

@@ -33,9 +33,9 @@ while (($#)); do
 done
 
 WORK=$(mktemp -d /tmp/edgetm-valgrind.XXXXXX)
-# shellcheck source=bench/dns/common.sh
-source "$HERE/common.sh"
-trap 'dns_cleanup; rm -rf "$WORK"' EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap finish EXIT
 trap 'exit 130' INT TERM
 command -v valgrind >/dev/null || die "valgrind is not installed (apt-get install -y valgrind)"
 
@@ -53,18 +53,13 @@ python3 "$HERE/gen.py" bench "$WORK" "127.0.0.1:$PORT" 1 1 1
 # p00's endpoints 127.0.10.1-6 probed every second, the counting server answering on .1-.4 only (.5, .6 refused).
 CONFIG=$WORK/edgetm-probed
 python3 "$HERE/gen.py" probed "$WORK/edgetm" "$CONFIG" 1 6 1 0.5 0 127.0.10 "$PROBE_PORT"
-spawn "$WORK/countserver.log" python3 "$ROOT/bench/countserver.py" --addresses 127.0.10.1-4 --ports "$PROBE_PORT" \
-    --dump "$WORK/arrivals.json" --status "$WORK/probe-status"
-deadline=$((SECONDS + 20))
-until grep -q '^ready' "$WORK/countserver.log" 2>/dev/null; do
-    ((SECONDS < deadline)) || die "the counting HTTP server did not start: $(tail -3 "$WORK/countserver.log")"
-    sleep 0.2
-done
+start_ready countserver python3 "$ROOT/bench/countserver.py" --addresses 127.0.10.1-4 --ports "$PROBE_PORT" \
+    --dump "$WORK/arrivals.json" --status "$WORK/probe-status" || die "the counting HTTP server did not start"
 VGLOG=$WORK/valgrind.log
 log "starting edgetm under valgrind on 127.0.0.1:$PORT"
 spawn "$WORK/edgetm.log" valgrind --leak-check=full --errors-for-leak-kinds=definite --num-callers=30 \
     --log-file="$VGLOG" "$EDGETM" serve --config "$CONFIG" --listen "127.0.0.1:$PORT"
-PID=$SPAWNED_PID
+PID=$STARTED_PID
 wait_dns "$PORT" app.tm.example 120 "$PID" || { tail -n 20 "$WORK/edgetm.log" "$VGLOG" >&2; die "edgetm did not start"; }
 
 FAILED=0
@@ -143,14 +138,9 @@ check "A app after reload 2" "^app\.tm\.example\..*A[[:space:]]+127\.0\.0\.11" a
 
 log "SIGTERM; valgrind's leak check runs at exit"
 kill -TERM "$PID"
-deadline=$((SECONDS + 300))
-while kill -0 "$PID" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$PID/stat" 2>/dev/null) != Z ]]; do
-    ((SECONDS < deadline)) || break
-    sleep 0.5
-done
+wait_exit "$PID" 300 || true
 status=0
-wait "$PID" || status=$?
-stop_pid "$PID"
+reap_pid "$PID" || status=$?
 echo
 echo "edgetm exit status under valgrind: $status"
 echo "valgrind $(valgrind --version | sed 's/valgrind-//'), edgetm debug build from $EDGETM_REV"
