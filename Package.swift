@@ -21,18 +21,22 @@ let package = Package(
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
 
         .target(name: "TMRouting"),
-        .target(name: "TMGeoIP", dependencies: ["TMRouting", "CMaxMindDB"]),
+        // Thin system wrappers every threaded module shares: the monotonic clock, named threads, socket addresses.
+        .target(name: "TMSystem", dependencies: ["TMRouting"]),
+        .target(name: "TMGeoIP", dependencies: ["TMRouting", "TMSystem", "CMaxMindDB"]),
         .target(name: "TMConfig", dependencies: ["TMRouting", "TMGeoIP"]),
         .target(name: "TMWire", dependencies: ["TMRouting", "CLDNS"]),
         .target(
             name: "TMHealth",
-            dependencies: ["TMRouting", "CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "TMRouting", "TMSystem", "CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
-        .target(name: "TMStatus", dependencies: ["TMRouting"]),
+        .target(name: "TMStatus", dependencies: ["TMRouting", "TMHealth"]),
         .target(
             name: "TMDaemon",
             dependencies: [
-                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "CSocketShim",
+                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "TMSystem", "CSocketShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -47,7 +51,7 @@ let package = Package(
 
         .testTarget(name: "TMRoutingTests", dependencies: ["TMRouting"]),
         .testTarget(name: "TMConfigTests", dependencies: ["TMConfig", "TMRouting"]),
-        .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting"]),
+        .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting", "TMHealth"]),
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),

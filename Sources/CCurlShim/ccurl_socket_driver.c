@@ -51,7 +51,8 @@ static int on_timer(CURLM *multi, long timeout_ms, void *context) {
     return 0;
 }
 
-ccurl_socket_driver *ccurl_socket_driver_new(CURLM *multi) {
+ccurl_socket_driver *ccurl_socket_driver_new(CURLM *multi, CURLMcode *curl_error) {
+    *curl_error = CURLM_OK;
     ccurl_socket_driver *driver = calloc(1, sizeof *driver);
     if (!driver) return NULL;
     driver->multi = multi;
@@ -63,28 +64,38 @@ ccurl_socket_driver *ccurl_socket_driver_new(CURLM *multi) {
     event.data.fd = driver->wake_fd;
     if (driver->epoll_fd < 0 || driver->wake_fd < 0 ||
         epoll_ctl(driver->epoll_fd, EPOLL_CTL_ADD, driver->wake_fd, &event) != 0) {
+        // Kept across the cleanup, which calls close and curl: the caller reports this errno.
+        int saved = errno;
+        ccurl_socket_driver_free(driver);
+        errno = saved;
+        return NULL;
+    }
+    CURLMcode code = curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    if (code == CURLM_OK) code = curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, driver);
+    if (code == CURLM_OK) code = curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    if (code == CURLM_OK) code = curl_multi_setopt(multi, CURLMOPT_TIMERDATA, driver);
+    if (code != CURLM_OK) {
+        *curl_error = code;
         ccurl_socket_driver_free(driver);
         return NULL;
     }
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, driver);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, driver);
     return driver;
 }
 
 void ccurl_socket_driver_free(ccurl_socket_driver *driver) {
     if (!driver) return;
     if (driver->multi) {
-        curl_multi_setopt(driver->multi, CURLMOPT_SOCKETFUNCTION, NULL);
-        curl_multi_setopt(driver->multi, CURLMOPT_TIMERFUNCTION, NULL);
+        // Nothing to do if curl refuses: clearing a callback fails only for a bad handle or inside a callback.
+        (void)curl_multi_setopt(driver->multi, CURLMOPT_SOCKETFUNCTION, NULL);
+        (void)curl_multi_setopt(driver->multi, CURLMOPT_TIMERFUNCTION, NULL);
     }
     if (driver->epoll_fd >= 0) close(driver->epoll_fd);
     if (driver->wake_fd >= 0) close(driver->wake_fd);
     free(driver);
 }
 
-int ccurl_socket_driver_run(ccurl_socket_driver *driver, int max_wait_ms) {
+int ccurl_socket_driver_run(ccurl_socket_driver *driver, int max_wait_ms, CURLMcode *curl_error) {
+    *curl_error = CURLM_OK;
     int wait_ms = max_wait_ms;
     if (driver->deadline_ms >= 0) {
         int64_t left = driver->deadline_ms - now_ms();
@@ -95,6 +106,7 @@ int ccurl_socket_driver_run(ccurl_socket_driver *driver, int max_wait_ms) {
     int count = epoll_wait(driver->epoll_fd, events, 64, wait_ms);
     if (count < 0 && errno != EINTR) return -1;
     int running = 0;
+    CURLMcode code;
     for (int i = 0; i < count; i++) {
         int fd = events[i].data.fd;
         if (fd == driver->wake_fd) {
@@ -106,12 +118,15 @@ int ccurl_socket_driver_run(ccurl_socket_driver *driver, int max_wait_ms) {
         if (events[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
         if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
         if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(driver->multi, fd, mask, &running);
+        // The other events still go to curl: one failing socket must not stall the transfers on the rest.
+        code = curl_multi_socket_action(driver->multi, fd, mask, &running);
+        if (code != CURLM_OK && *curl_error == CURLM_OK) *curl_error = code;
     }
     if (driver->deadline_ms >= 0 && now_ms() >= driver->deadline_ms) {
         // Cleared first: curl sets the next deadline from inside the call.
         driver->deadline_ms = -1;
-        curl_multi_socket_action(driver->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        code = curl_multi_socket_action(driver->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        if (code != CURLM_OK && *curl_error == CURLM_OK) *curl_error = code;
     }
     return count < 0 ? 0 : count;
 }

@@ -18,7 +18,7 @@ enum MethodRules {
                                      "MultiValue answers only address targets, not DNS names")
                 }
             }
-        case .priority, .weighted, .performance:
+        case .priority, .weighted:
             break
         }
     }

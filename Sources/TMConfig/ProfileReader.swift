@@ -88,11 +88,13 @@ enum ProfileReader {
             method: method, ttl: ttl, monitor: monitor, endpoints: endpoints, maxReturn: maxReturn)
     }
 
+    /// Azure's methods, in Azure's order: Performance is one of them, so that it is refused with a reason rather
+    /// than as unknown.
+    private static let azureMethods = ["Priority", "Weighted", "Performance", "Geographic", "MultiValue", "Subnet"]
+
     private static func readMethod(_ properties: ObjectReader) -> RoutingMethod? {
-        guard let text = properties.choice("trafficRoutingMethod", RoutingMethod.allCases.map(\.rawValue),
-                                           required: true),
-              let method = RoutingMethod(rawValue: text) else { return nil }
-        guard method != .performance else {
+        guard let text = properties.choice("trafficRoutingMethod", azureMethods, required: true) else { return nil }
+        guard let method = RoutingMethod(rawValue: text) else {
             properties.error("trafficRoutingMethod", "\"Performance\" is not supported: edgetm has no latency table; "
                 + "use \"Geographic\" or \"Subnet\" to send clients to nearby endpoints")
             return nil

@@ -6,6 +6,7 @@ import Logging
 import TMConfig
 import TMHealth
 import TMRouting
+import TMSystem
 import TMWire
 
 /// How `edgetm serve` was asked to run.
@@ -52,11 +53,19 @@ public final class Daemon {
         guard let configuration = load(reason: "start") else { return 1 }
         Self.raiseFileLimit()
         let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
-        let monitor = HealthMonitor(logger: logger)
-        let health = monitor.configure(configuration.profiles, generation: 0, restoring: restoredHealth(
-            stateFile, maxAge: configuration.stateMaxAgeSeconds))
-        let publisher = Publisher(configuration: configuration, health: health,
-                                  builder: SnapshotBuilder(identity: identity), logger: logger)
+        let monitor: HealthMonitor
+        let publisher: Publisher
+        do {
+            monitor = try HealthMonitor(logger: logger)
+            let health = monitor.configure(configuration.profiles, generation: 0, restoring: restoredHealth(
+                stateFile, maxAge: configuration.stateMaxAgeSeconds))
+            publisher = try Publisher(configuration: configuration, health: health,
+                                      builder: SnapshotBuilder(identity: identity), monitor: monitor,
+                                      stateFile: stateFile, logger: logger)
+        } catch {
+            logger.error("cannot start", metadata: ["error": "\(error)"])
+            return 1
+        }
         let counters = AnswerCounters()
         let status = DaemonStatus(store: publisher.store, monitor: monitor, counters: counters)
         let heartbeat = Heartbeat()
@@ -73,17 +82,9 @@ public final class Daemon {
             "listen": "\(addresses.map(\.description).joined(separator: " "))", "state.file": "\(stateFile.url.path)",
             "udp.threads": "\(options.udpThreads)",
         ])
-        logAnswers(publisher.store.snapshot)
-        let logger = logger
+        publisher.start()
         startNamedThread("probes") {
-            monitor.run { update in
-                publisher.healthChanged(update)
-                do {
-                    try stateFile.write(update.saved)
-                } catch {
-                    logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
-                }
-            }
+            monitor.run { publisher.healthChanged($0) }
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
@@ -92,12 +93,13 @@ public final class Daemon {
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGHUP {
                 notifier.notify("RELOADING=1")
-                reload(publisher: publisher, monitor: monitor, status: status)
+                reload(publisher: publisher, status: status)
                 notifier.notify("READY=1")
             } else {
                 notifier.notify("STOPPING=1")
                 logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
                 monitor.stop()
+                publisher.stop(within: 2)
                 return 0
             }
         }
@@ -115,7 +117,7 @@ public final class Daemon {
         return result.configuration
     }
 
-    private func restoredHealth(_ stateFile: StateFile, maxAge: Double) -> [SavedEndpointHealth] {
+    private func restoredHealth(_ stateFile: StateFile, maxAge: Double) -> [SavedHealth] {
         switch stateFile.read(maxAge: maxAge) {
         case .restored(let saved):
             logger.notice("restored endpoint health", metadata: ["endpoints": "\(saved.count)",
@@ -169,7 +171,7 @@ public final class Daemon {
     }
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
-    private func reload(publisher: Publisher, monitor: HealthMonitor, status: DaemonStatus) {
+    private func reload(publisher: Publisher, status: DaemonStatus) {
         let result = ConfigLoader.load(directory: options.configDirectory)
         for warning in result.warnings { logger.warning("\(warning)") }
         guard let configuration = result.configuration else {
@@ -182,17 +184,13 @@ public final class Daemon {
         if configuration.listen != publisher.store.snapshot.configuration.listen, options.listenOverride.isEmpty {
             logger.warning("listen addresses changed; they take effect at the next restart")
         }
-        publisher.replace(configuration) { monitor.configure(configuration.profiles, generation: $0) }
+        guard publisher.reload(configuration) else {
+            logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])
+            status.recordReload(succeeded: false, errorCount: 1)
+            return
+        }
         status.recordReload(succeeded: true, errorCount: 0)
         logger.notice("reloaded", metadata: ["profiles": "\(configuration.profiles.count)"])
-    }
-
-    private func logAnswers(_ snapshot: ServingSnapshot) {
-        let set = ProfileSet(snapshot.configuration.profiles)
-        for profile in snapshot.configuration.profiles {
-            Publisher.log(Router.decide(profile, set: set, health: snapshot.health), profile: profile, to: logger,
-                          previous: nil)
-        }
     }
 
     /// Probes and TCP clients each hold a descriptor: take the hard limit rather than the soft 1024.

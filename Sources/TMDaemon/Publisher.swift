@@ -1,88 +1,251 @@
+import Foundation
 import Logging
 import Synchronization
 import TMConfig
 import TMHealth
 import TMRouting
+import TMStatus
+import TMSystem
+import TMWire
 
-/// The single writer of snapshots. Configuration changes (start, reload) and health changes both come through
-/// here, one at a time, so a snapshot always pairs a configuration with health computed for it.
+/// The single writer of snapshots, on a thread of its own. Probe results and reloads (and, later, fleet and admin
+/// events) arrive through its queue; it coalesces what arrives within a few milliseconds, plans and encodes only
+/// what changed, swaps the snapshot, logs answer changes, and writes the state file after a burst. The probe
+/// thread never waits for any of it.
 final class Publisher: Sendable {
-    private struct State {
-        var builder: SnapshotBuilder
-        var generation = 0
+    /// How long the first event of a burst waits for others: short, so that failover is not slower.
+    static let coalescingWindow = 0.002
+    /// The state file is written once a burst of changes has been quiet this long, and never more often than
+    /// `stateFileInterval`.
+    static let stateFileQuiet = 0.25
+    static let stateFileInterval = 0.5
+
+    fileprivate enum Event {
+        case health(HealthReport)
+        case reload(Configuration, done: @Sendable (Bool) -> Void)
+        case stop(done: @Sendable () -> Void)
     }
 
     let store: SnapshotStore
-    private let state: Mutex<State>
-    private let logger: Logger
+    private let queue = Mutex<[Event]>([])
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let worker: Mutex<Worker>
 
-    init(configuration: Configuration, health: HealthVector, builder: SnapshotBuilder, logger: Logger) {
+    /// The first snapshot is built here, before any listener starts; throws when its answers cannot be encoded.
+    init(configuration: Configuration, health: HealthVector, builder: SnapshotBuilder, monitor: HealthMonitor,
+         stateFile: StateFile, logger: Logger) throws(AnswerEncodingError) {
         var builder = builder
-        store = SnapshotStore(builder.build(configuration, health: health))
-        state = Mutex(State(builder: builder))
+        let snapshot = try builder.build(configuration, health: health)
+        store = SnapshotStore(snapshot)
+        worker = Mutex(Worker(builder: builder, store: store, monitor: monitor, stateFile: stateFile, logger: logger))
+        worker.withLock { $0.logAnswers(of: snapshot, previous: nil) }
+    }
+
+    /// Starts the publisher thread.
+    func start() {
+        startNamedThread("publisher") { [self] in run() }
+    }
+
+    /// From the probe thread: queued, never waited for.
+    func healthChanged(_ report: HealthReport) { enqueue(.health(report)) }
+
+    /// A validated configuration: the monitor is reconfigured and every answer built again on the publisher
+    /// thread; returns whether it now serves (false when its answers cannot be encoded: the old one keeps serving).
+    func reload(_ configuration: Configuration) -> Bool {
+        let outcome = Mutex<Bool?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        enqueue(.reload(configuration) { succeeded in
+            outcome.withLock { $0 = succeeded }
+            done.signal()
+        })
+        done.wait()
+        return outcome.withLock { $0 } ?? false
+    }
+
+    /// Writes what is still unsaved and ends the thread; waits at most `seconds`.
+    func stop(within seconds: Double) {
+        let done = DispatchSemaphore(value: 0)
+        enqueue(.stop { done.signal() })
+        _ = done.wait(timeout: .now() + seconds)
+    }
+
+    private func enqueue(_ event: Event) {
+        queue.withLock { $0.append(event) }
+        wakeup.signal()
+    }
+
+    private func run() {
+        while true {
+            let deadline = worker.withLock { $0.stateFileDue }
+            if let deadline {
+                let wait = max(0, deadline - monotonicSeconds())
+                if wakeup.wait(timeout: .now() + wait) == .timedOut {
+                    worker.withLock { $0.writeStateFile(now: monotonicSeconds()) }
+                    continue
+                }
+            } else {
+                wakeup.wait()
+            }
+            var events = queue.withLock { queue in
+                defer { queue.removeAll() }
+                return queue
+            }
+            if events.isEmpty { continue }
+            if events.allSatisfy({ if case .health = $0 { true } else { false } }) {
+                // Results of one probe round finish within milliseconds of each other: one snapshot for all.
+                usleep(useconds_t(Self.coalescingWindow * 1_000_000))
+                events += queue.withLock { queue in
+                    defer { queue.removeAll() }
+                    return queue
+                }
+            }
+            let stopped = worker.withLock { $0.handle(events) }
+            if stopped { return }
+        }
+    }
+}
+
+/// The publisher thread's state: touched only by that thread (the mutex around it is never contended).
+private struct Worker {
+    var builder: SnapshotBuilder
+    let store: SnapshotStore
+    let monitor: HealthMonitor
+    let stateFile: StateFile
+    let logger: Logger
+    var generation = 0
+    private var unsavedSince: Double?
+    private var lastChange = 0.0
+    private var lastWrite = -Double.infinity
+
+    init(builder: SnapshotBuilder, store: SnapshotStore, monitor: HealthMonitor, stateFile: StateFile,
+         logger: Logger) {
+        self.builder = builder
+        self.store = store
+        self.monitor = monitor
+        self.stateFile = stateFile
         self.logger = logger
     }
 
-    /// A reload: `configureHealth` (the monitor's `configure`) runs under the lock, so that no health update for
-    /// the new generation can be published before the configuration it belongs to.
-    func replace(_ configuration: Configuration, configureHealth: (Int) -> HealthVector) {
-        state.withLock { state in
-            state.generation += 1
-            let health = configureHealth(state.generation)
-            publish(configuration, health: health, builder: &state.builder)
-        }
+    /// When the state file should be written next; nil while nothing is unsaved.
+    var stateFileDue: Double? {
+        guard let unsavedSince else { return nil }
+        let quiet = max(lastChange + Publisher.stateFileQuiet, lastWrite + Publisher.stateFileInterval)
+        // A burst that never goes quiet is still saved every few seconds.
+        return min(quiet, max(unsavedSince + 2, lastWrite + Publisher.stateFileInterval))
     }
 
-    /// A health change from the monitor; dropped when it was computed for a configuration that is gone.
-    func healthChanged(_ update: HealthUpdate) {
-        state.withLock { state in
-            guard update.generation == state.generation else { return }
-            publish(store.snapshot.configuration, health: update.health, builder: &state.builder)
+    /// Applies a batch of events in order; returns true after a stop.
+    mutating func handle(_ events: [Publisher.Event]) -> Bool {
+        var pending: (health: HealthVector, changed: Set<Int>)?
+        for event in events {
+            switch event {
+            case .health(let report):
+                // A report computed for a configuration that is gone is dropped.
+                guard report.generation == generation else { continue }
+                pending = (report.health, (pending?.changed ?? []).union(report.changed))
+            case .reload(let configuration, let done):
+                if let pending { apply(pending.health, changed: pending.changed) }
+                pending = nil
+                done(reload(configuration))
+            case .stop(let done):
+                if let pending { apply(pending.health, changed: pending.changed) }
+                if unsavedSince != nil { writeStateFile(now: monotonicSeconds()) }
+                done()
+                return true
+            }
         }
+        if let pending { apply(pending.health, changed: pending.changed) }
+        return false
     }
 
-    private func publish(_ configuration: Configuration, health: HealthVector, builder: inout SnapshotBuilder) {
+    private mutating func apply(_ health: HealthVector, changed: Set<Int>) {
         let old = store.snapshot
-        let snapshot = builder.build(configuration, health: health, previous: old.table)
-        store.publish(snapshot)
-        logAnswerChanges(from: old, to: snapshot)
+        do {
+            guard let (snapshot, profiles) = try builder.update(old, health: health, changed: changed) else { return }
+            store.publish(snapshot)
+            for index in profiles {
+                logAnswer(of: index, in: snapshot, previous: (old.routing[profile: index].decision, old.routing.profiles))
+            }
+        } catch {
+            logger.error("cannot encode the answers for a health change; the previous answers keep serving",
+                         metadata: ["error": "\(error)"])
+        }
+        markUnsaved()
     }
 
-    /// One line per profile whose answer or reason changed; fail-open is a warning, since every endpoint is down.
-    private func logAnswerChanges(from old: ServingSnapshot, to new: ServingSnapshot) {
-        let oldSet = ProfileSet(old.configuration.profiles), newSet = ProfileSet(new.configuration.profiles)
-        let before = Dictionary(old.configuration.profiles.map {
-            ($0.name, Router.decide($0, set: oldSet, health: old.health))
-        }, uniquingKeysWith: { first, _ in first })
-        for profile in new.configuration.profiles {
-            let decision = Router.decide(profile, set: newSet, health: new.health)
-            guard before[profile.name] != decision else { continue }
-            Self.log(decision, profile: profile, to: logger, previous: before[profile.name])
+    /// The monitor takes the new configuration first (under the new generation, so that no report for it can be
+    /// applied to the old one); if the answers cannot be encoded, the monitor goes back to the old configuration.
+    private mutating func reload(_ configuration: Configuration) -> Bool {
+        let old = store.snapshot
+        generation += 1
+        let health = monitor.configure(configuration.profiles, generation: generation)
+        do {
+            let snapshot = try builder.build(configuration, health: health)
+            store.publish(snapshot)
+            logAnswers(of: snapshot, previous: old)
+            markUnsaved()
+            return true
+        } catch {
+            logger.error("\(error)")
+            generation += 1
+            monitor.configure(old.configuration.profiles, generation: generation)
+            return false
         }
     }
 
-    static func log(_ decision: Decision, profile: Profile, to logger: Logger, previous: Decision?) {
+    private mutating func markUnsaved() {
+        let now = monotonicSeconds()
+        lastChange = now
+        if unsavedSince == nil { unsavedSince = now }
+    }
+
+    mutating func writeStateFile(now: Double) {
+        unsavedSince = nil
+        lastWrite = now
+        do {
+            try stateFile.write(monitor.savedHealth())
+        } catch {
+            logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// One line per profile whose answer or reason differs from `previous` (matched by profile name); every
+    /// profile without a previous snapshot.
+    func logAnswers(of snapshot: ServingSnapshot, previous: ServingSnapshot?) {
+        for index in snapshot.routing.profiles.profiles.indices {
+            let name = snapshot.routing.profiles[index].name
+            let before = previous.flatMap { old in
+                old.routing.profiles.index(named: name).map { (old.routing[profile: $0].decision, old.routing.profiles) }
+            }
+            logAnswer(of: index, in: snapshot, previous: before, always: previous == nil)
+        }
+    }
+
+    /// Fail-open is a warning, since every endpoint is down.
+    private func logAnswer(of index: Int, in snapshot: ServingSnapshot, previous: (Decision, ProfileSet)?,
+                           always: Bool = false) {
+        let profiles = snapshot.routing.profiles
+        let profile = profiles[index]
+        let decision = snapshot.routing[profile: index].decision
+        guard always || previous?.0 != decision else { return }
         var metadata: Logger.Metadata = [
             "profile": "\(profile.name)", "name": "\(profile.fqdn)",
-            "endpoint": "\(decision.endpoint.map { "\($0.name) (\($0.target))" } ?? "none")",
-            "reason": "\(describe(decision.reason))",
+            "endpoint": "\(Self.answered(decision, in: profiles))",
+            "reason": "\(DecisionText.reason(decision, method: profile.method, in: profiles))",
         ]
-        if let previous { metadata["was"] = "\(previous.endpoint?.name ?? "none")" }
-        if decision.reason == .failOpen {
+        if let (decision, profiles) = previous { metadata["was"] = "\(DecisionText.answer(decision, in: profiles))" }
+        if decision.failsOpen {
             logger.warning("every enabled endpoint is Degraded; failing open", metadata: metadata)
         } else {
             logger.notice("profile answer", metadata: metadata)
         }
     }
 
-    static func describe(_ reason: Decision.Reason) -> String {
-        switch reason {
-        case .primary: "primary"
-        case .failover(let skipped): "failover (\(skipped) unavailable above it)"
-        case .failOpen: "fail-open"
-        case .profileDisabled: "profile disabled"
-        case .noEndpoints: "no enabled endpoint"
-        case .perQuery: "chosen per query"
-        }
+    /// `name (target)` of the endpoint answered, or what DecisionText says when there is not exactly one.
+    private static func answered(_ decision: Decision, in profiles: ProfileSet) -> String {
+        guard !decision.isPerQuery, let id = decision.steps.last?.reason.endpoint,
+              let (_, endpoint) = profiles.endpoint(id), endpoint.nested == nil
+        else { return DecisionText.answer(decision, in: profiles) }
+        return "\(endpoint.name) (\(endpoint.target))"
     }
 }

@@ -1,25 +1,45 @@
 import Foundation
 import TMConfig
+import TMHealth
 import TMRouting
 import TMWire
 
-/// Turns configuration and health into a snapshot with every answer prepared. The only place answers are built.
+/// Turns configuration and health into snapshots with every answer prepared: the only place answers are built.
+/// Used by the publisher thread alone.
 struct SnapshotBuilder {
     let identity: ServerIdentity
     private var lastSerial: UInt32 = 0
 
     init(identity: ServerIdentity) { self.identity = identity }
 
-    mutating func build(_ configuration: Configuration, health: HealthVector,
-                        previous: AnswerTable? = nil) -> ServingSnapshot {
-        // The SOA serial moves forward with every change of answers, so secondaries and caches can tell.
-        let serial = max(lastSerial &+ 1, UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)))
-        lastSerial = serial
-        let content = ZoneContent.build(zone: configuration.zone, profiles: configuration.profiles, health: health,
-                                        serial: serial)
-        return ServingSnapshot(configuration: configuration, health: health, content: content,
-                               table: AnswerTable(content: content, identity: identity,
-                                                  statusAllow: configuration.statusAllow,
-                                                  locator: configuration.locator, reusing: previous))
+    /// Everything planned and encoded: at start and on reload. Throws when an answer cannot be encoded.
+    mutating func build(_ configuration: Configuration, health: HealthVector) throws(AnswerEncodingError)
+        -> ServingSnapshot
+    {
+        let routing = RoutingTable(profiles: ProfileSet(configuration.profiles), health: health)
+        let serial = nextSerial()
+        let table = try AnswerTable(zone: configuration.zone, routing: routing, serial: serial, identity: identity,
+                                    statusAllow: configuration.statusAllow, locator: configuration.locator)
+        return ServingSnapshot(configuration: configuration, routing: routing, table: table, serial: serial,
+                               endpointKeys: ServingSnapshot.endpointKeys(of: configuration))
+    }
+
+    /// After a health change: only the profiles holding a changed endpoint, and those nesting them, are planned and
+    /// encoded again. Also the profiles whose route changed; nil when none did (nothing to publish).
+    mutating func update(_ snapshot: ServingSnapshot, health: HealthVector, changed endpoints: Set<Int>)
+        throws(AnswerEncodingError) -> (snapshot: ServingSnapshot, changed: [Int])?
+    {
+        let (routing, changed) = snapshot.routing.updating(health: health, endpoints: endpoints)
+        guard !changed.isEmpty else { return nil }
+        let serial = nextSerial()
+        let table = try snapshot.table.updating(routing: routing, changed: changed, serial: serial)
+        return (ServingSnapshot(configuration: snapshot.configuration, routing: routing, table: table, serial: serial,
+                                endpointKeys: snapshot.endpointKeys), changed)
+    }
+
+    /// The SOA serial moves forward with every change of answers, so secondaries and caches can tell.
+    private mutating func nextSerial() -> UInt32 {
+        lastSerial = max(lastSerial &+ 1, UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)))
+        return lastSerial
     }
 }

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import CSocketShim
 import TMConfig
+import TMRouting
+import TMSystem
 
 /// A socket could not be set up; the message names the address and the system's reason.
 public struct SocketError: Error, CustomStringConvertible {
@@ -31,7 +33,7 @@ enum Socket {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
-        let result = withSockaddr(address) { bind(fd, $0, $1) }
+        let result = address.ipAddress.withSockaddr(port: address.port) { bind(fd, $0, $1) }
         guard result == 0 else {
             let error = SocketError("cannot bind", address)
             close(fd)
@@ -45,41 +47,20 @@ enum Socket {
         return fd
     }
 
-    static func withSockaddr<R>(_ address: ListenAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        switch address.host {
-        case .ipv4(let v4):
-            var storage = sockaddr_in()
-            storage.sin_family = sa_family_t(AF_INET)
-            storage.sin_port = address.port.bigEndian
-            storage.sin_addr.s_addr = v4.value.bigEndian
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        case .ipv6(let v6):
-            var storage = sockaddr_in6()
-            storage.sin6_family = sa_family_t(AF_INET6)
-            storage.sin6_port = address.port.bigEndian
-            withUnsafeMutableBytes(of: &storage.sin6_addr) { $0.copyBytes(from: v6.bytes) }
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-        }
-    }
-
     static func setNonBlocking(_ fd: Int32) {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 }
 
-/// Monotonic seconds, for timeouts.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
 extension ListenAddress {
     var isIPv6: Bool {
         if case .ipv6 = host { true } else { false }
+    }
+
+    var ipAddress: IPAddress {
+        switch host {
+        case .ipv4(let v4): .v4(v4)
+        case .ipv6(let v6): .v6(v6)
+        }
     }
 }

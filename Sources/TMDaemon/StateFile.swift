@@ -5,7 +5,7 @@ import TMHealth
 struct StateFile: Sendable {
     struct Document: Codable {
         var written: Date
-        var endpoints: [SavedEndpointHealth]
+        var endpoints: [SavedHealth]
     }
 
     let url: URL
@@ -25,7 +25,7 @@ struct StateFile: Sendable {
     }
 
     enum ReadOutcome {
-        case restored([SavedEndpointHealth])
+        case restored([SavedHealth])
         /// Not used, with the reason (missing, unreadable, corrupt, too old): a warning, never a failure.
         case ignored(String)
     }
@@ -46,7 +46,7 @@ struct StateFile: Sendable {
         return .restored(document.endpoints)
     }
 
-    func write(_ endpoints: [SavedEndpointHealth], now: Date = Date()) throws {
+    func write(_ endpoints: [SavedHealth], now: Date = Date()) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import TMRouting
+import TMSystem
 import TMWire
 
 /// Answers DNS over TCP (RFC 7766) on one listening socket: several queries per connection, pipelining, an idle
@@ -78,7 +79,8 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
             }
             guard fd >= 0 else { return }
             Socket.setNonBlocking(fd)
-            connections[fd] = Connection(client: IPAddress(peer), lastActivity: now)
+            connections[fd] = Connection(client: withUnsafeBytes(of: &peer) { IPAddress(socketAddress: $0.baseAddress!) },
+                                         lastActivity: now)
         }
     }
 

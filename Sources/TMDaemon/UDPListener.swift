@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 #endif
 import TMRouting
+import TMSystem
 import TMWire
 
 /// Answers DNS over UDP on one bound socket, from its own thread, a batch of datagrams per system call each way.

@@ -10,70 +10,112 @@ final class CurlTransfer {
     let spec: ProbeSpec
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
-    /// curl's global state is set up once, before any handle exists.
-    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    /// curl's global state, set up once before any handle exists; a failure is kept and seen by every caller.
+    static let globalInit: Result<Void, CurlError> = {
+        let code = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        return code == CURLE_OK ? .success(()) : .failure(CurlError("curl_global_init", code))
+    }()
 
-    init(spec: ProbeSpec) {
-        _ = Self.globalInit
-        handle = curl_easy_init()!
+    /// Sets the request up; throws the first curl call that fails.
+    init(spec: ProbeSpec) throws(CurlError) {
+        try Self.globalInit.get()
+        guard let handle = curl_easy_init() else { throw CurlError("curl_easy_init", reason: "no handle returned") }
+        self.handle = handle
         self.spec = spec
-        setLong(CURLOPT_NOSIGNAL, 1)
-        setLong(CURLOPT_FOLLOWLOCATION, 0)
+        // Fully initialised from here: when a step below throws, deinit frees the handle and the header list.
+        try setLong(CURLOPT_NOSIGNAL, 1)
+        try setLong(CURLOPT_FOLLOWLOCATION, 0)
         // Every probe opens its own connection: a kept-alive socket would hide a dead listener.
-        setLong(CURLOPT_FRESH_CONNECT, 1)
-        setLong(CURLOPT_FORBID_REUSE, 1)
+        try setLong(CURLOPT_FRESH_CONNECT, 1)
+        try setLong(CURLOPT_FORBID_REUSE, 1)
         let timeoutMS = max(1, Int(spec.timeout * 1000))
-        setLong(CURLOPT_TIMEOUT_MS, timeoutMS)
-        setLong(CURLOPT_CONNECTTIMEOUT_MS, timeoutMS)
-        ccurl_easy_setopt_string(handle, CURLOPT_URL, spec.url)
-        ccurl_easy_setopt_string(handle, CURLOPT_USERAGENT, "edgetm-probe")
+        try setLong(CURLOPT_TIMEOUT_MS, timeoutMS)
+        try setLong(CURLOPT_CONNECTTIMEOUT_MS, timeoutMS)
+        try setString(CURLOPT_URL, spec.url)
+        try setString(CURLOPT_USERAGENT, "edgetm-probe")
         // Every probe resolves its target afresh (as a monitor should), which also keeps curl's shared DNS cache
         // empty: curl walks the whole cache on every lookup to expire entries, and with thousands of distinct
         // targets cached that walk was a third of the probe thread's time.
-        setLong(CURLOPT_DNS_CACHE_TIMEOUT, 0)
+        try setLong(CURLOPT_DNS_CACHE_TIMEOUT, 0)
         // The endpoint itself is probed, never through a proxy named in the environment (http_proxy and the like).
-        ccurl_easy_setopt_string(handle, CURLOPT_PROXY, "")
-        ccurl_easy_setopt_write_callback(handle) { _, size, count, _ in size * count }
+        try setString(CURLOPT_PROXY, "")
+        try CurlError.check(ccurl_easy_setopt_write_callback(handle) { _, size, count, _ in size * count },
+                            Self.setoptCall(CURLOPT_WRITEFUNCTION))
         switch spec.probeProtocol {
         case .tcp:
-            setLong(CURLOPT_CONNECT_ONLY, 1)
+            try setLong(CURLOPT_CONNECT_ONLY, 1)
         case .http, .https:
             // As Azure does, HTTPS probes do not check the certificate unless asked to.
-            setLong(CURLOPT_SSL_VERIFYPEER, spec.verifyCertificate ? 1 : 0)
-            setLong(CURLOPT_SSL_VERIFYHOST, spec.verifyCertificate ? 2 : 0)
+            try setLong(CURLOPT_SSL_VERIFYPEER, spec.verifyCertificate ? 1 : 0)
+            try setLong(CURLOPT_SSL_VERIFYHOST, spec.verifyCertificate ? 2 : 0)
             for header in spec.headers {
-                headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+                // On NULL the list so far is still valid and still ours: kept, so that deinit frees it.
+                guard let list = curl_slist_append(headerList, "\(header.name): \(header.value)") else {
+                    throw CurlError("curl_slist_append", reason: "out of memory")
+                }
+                headerList = list
             }
-            if let headerList { ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList) }
+            if let headerList {
+                try CurlError.check(ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList),
+                                    Self.setoptCall(CURLOPT_HTTPHEADER))
+            }
         }
     }
 
     deinit {
+        // Also takes the handle out of a multi handle it may still be in.
         curl_easy_cleanup(handle)
         curl_slist_free_all(headerList)
     }
 
-    private func setLong(_ option: CURLoption, _ value: Int) {
-        ccurl_easy_setopt_long(handle, option, value)
+    private func setLong(_ option: CURLoption, _ value: Int) throws(CurlError) {
+        try CurlError.check(ccurl_easy_setopt_long(handle, option, value), Self.setoptCall(option))
+    }
+
+    private func setString(_ option: CURLoption, _ value: String) throws(CurlError) {
+        // curl copies the string, so Swift's temporary C string may go once the call returns.
+        try CurlError.check(ccurl_easy_setopt_string(handle, option, value), Self.setoptCall(option))
+    }
+
+    /// `curl_easy_setopt(CURLOPT_URL)`, with the name curl itself knows the option by.
+    private static func setoptCall(_ option: CURLoption) -> String {
+        let name = curl_easy_option_by_id(option).map { "CURLOPT_" + String(cString: $0.pointee.name) }
+        return "curl_easy_setopt(\(name ?? "option \(option.rawValue)"))"
+    }
+
+    private func longInfo(_ info: CURLINFO, _ name: String) throws(CurlError) -> Int {
+        var value = 0
+        try CurlError.check(ccurl_easy_getinfo_long(handle, info, &value), "curl_easy_getinfo(\(name))")
+        return value
+    }
+
+    private func doubleInfo(_ info: CURLINFO, _ name: String) throws(CurlError) -> Double {
+        var value = 0.0
+        try CurlError.check(ccurl_easy_getinfo_double(handle, info, &value), "curl_easy_getinfo(\(name))")
+        return value
     }
 
     /// Interprets curl's outcome: the curl code first, then the HTTP status.
     func result(code: CURLcode) -> ProbeResult {
-        var seconds = 0.0
-        ccurl_easy_getinfo_double(handle, CURLINFO_TOTAL_TIME, &seconds)
+        // The latency is for logs and status only: a probe does not fail for want of it.
+        let seconds = (try? doubleInfo(CURLINFO_TOTAL_TIME, "CURLINFO_TOTAL_TIME")) ?? 0
         switch code {
         case CURLE_OK:
             if spec.probeProtocol == .tcp { return .success(detail: "TCP connected", latency: seconds) }
-            var status = 0
-            ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            let status: Int
+            do {
+                status = try longInfo(CURLINFO_RESPONSE_CODE, "CURLINFO_RESPONSE_CODE")
+            } catch {
+                return .failure(.other("cannot read the HTTP status: \(error)"), latency: seconds)
+            }
             return spec.isExpected(status: status)
                 ? .success(detail: "HTTP \(status)", latency: seconds)
                 : .failure(.httpStatus(status), latency: seconds)
         case CURLE_OPERATION_TIMEDOUT:
             return .failure(.timeout(after: spec.timeout), latency: seconds)
         case CURLE_COULDNT_CONNECT:
-            var osError = 0
-            ccurl_easy_getinfo_long(handle, CURLINFO_OS_ERRNO, &osError)
+            // Without the errno a refusal cannot be told apart, and is reported as any other connect failure.
+            let osError = try? longInfo(CURLINFO_OS_ERRNO, "CURLINFO_OS_ERRNO")
             if osError == Int(ECONNREFUSED) { return .failure(.connectionRefused, latency: seconds) }
             return .failure(.other("cannot connect: \(Self.text(code))"), latency: seconds)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,

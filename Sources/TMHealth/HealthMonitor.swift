@@ -1,37 +1,11 @@
-internal import CCurl
 import Foundation
 import Logging
 import Synchronization
 import TMRouting
 
-/// A change of health for the daemon to publish: the vector for configuration `generation`, and what to save.
-public struct HealthUpdate: Sendable {
-    public let generation: Int
-    public let health: HealthVector
-    public let saved: [SavedEndpointHealth]
-}
-
-/// One endpoint's health as written to the state file, so a restart does not start from nothing.
-public struct SavedEndpointHealth: Codable, Sendable, Hashable {
-    public let profile: String
-    public let endpoint: String
-    /// Target and monitor settings; a saved status is restored only for an identical probe.
-    public let fingerprint: String
-    public let status: String
-    public let consecutiveFailures: Int
-    public let since: Date
-}
-
-/// One endpoint's monitor state as status reports show it.
-public struct EndpointMonitorView: Sendable {
-    public let health: ProbeHealth
-    public let consecutiveFailures: Int
-    public let lastResult: ProbeResult?
-    public let since: Date
-}
-
 /// Probes every monitored endpoint from one thread driving libcurl's multi interface, applies Azure's monitor
-/// rules, logs each status change once, and reports new health vectors. Never touches DNS answering.
+/// rules, logs each status change once, and reports changed health to the publisher. Never encodes an answer and
+/// never touches the disk: it only hands over reports.
 public final class HealthMonitor: Sendable {
     private struct Shared {
         var table = MonitorTable()
@@ -41,17 +15,14 @@ public final class HealthMonitor: Sendable {
 
     private let shared = Mutex(Shared())
     private let logger: Logger
+    private let clock: any MonitorClock
     private let loop: ProbeLoop
 
-    public init(logger: Logger) {
+    /// Throws when curl's multi handle or the event loop cannot be set up.
+    public init(logger: Logger, clock: any MonitorClock = SystemClock()) throws {
         self.logger = logger
-        loop = ProbeLoop()
-    }
-
-    /// Starts the probe thread; `onChange` is called from it after every batch of results that changed health.
-    /// Call `configure` first so the first round starts at once.
-    public func start(onChange: @escaping @Sendable (HealthUpdate) -> Void) {
-        Thread { [self] in run(onChange: onChange) }.start()
+        self.clock = clock
+        loop = try ProbeLoop()
     }
 
     /// Probes in flight at most: a file descriptor each, so thousands due at once wait their turn instead of
@@ -62,17 +33,11 @@ public final class HealthMonitor: Sendable {
     /// endpoints whose probe did not change, restored from `restoring` (an earlier run's state file) when the
     /// probe is identical there, checking for the rest. Every probe not carried over is due at once.
     @discardableResult
-    public func configure(_ profiles: [Profile], generation: Int, restoring: [SavedEndpointHealth] = []) -> HealthVector {
-        let now = monotonicNow(), wallNow = Date()
-        var saved: [String: MonitorTable.SavedHealth] = [:]
-        for entry in restoring {
-            guard let health = Self.health(named: entry.status) else { continue }
-            saved[MonitorTable.key(entry.profile, entry.endpoint)] = MonitorTable.SavedHealth(
-                fingerprint: entry.fingerprint, health: health, consecutiveFailures: entry.consecutiveFailures,
-                since: now - wallNow.timeIntervalSince(entry.since))
-        }
+    public func configure(_ profiles: [Profile], generation: Int, restoring: [SavedHealth] = []) -> HealthVector {
+        let clock = clock
         let health = shared.withLock { shared in
-            shared.table.configure(profiles, now: now, restoring: saved)
+            shared.table.configure(profiles, now: clock.monotonicNow(), restoring: restoring,
+                                   monotonicSince: { clock.monotonicTime(ofWall: $0) })
             shared.generation = generation
             return shared.table.health
         }
@@ -85,39 +50,30 @@ public final class HealthMonitor: Sendable {
 
     /// Waits (polling) until the first round is complete or `seconds` pass; returns whether it completed.
     public func waitForFirstRound(within seconds: Double) -> Bool {
-        let deadline = monotonicNow() + seconds
+        let deadline = clock.monotonicNow() + seconds
         while !firstRoundComplete {
-            if monotonicNow() >= deadline { return false }
+            if clock.monotonicNow() >= deadline { return false }
             usleep(10_000)
         }
         return true
     }
 
-    /// The current monitor state of every endpoint, by id.
-    public var states: [MonitorState] { shared.withLock { $0.table.endpoints.map(\.state) } }
-
-    /// Monitor state with wall-clock times, by endpoint id, for status reports.
-    public var views: [EndpointMonitorView] {
-        let now = monotonicNow(), wallNow = Date()
+    /// Every endpoint's monitor history, by endpoint id, with wall-clock times.
+    public var endpoints: [EndpointHealth] {
+        let clock = clock
         return shared.withLock { shared in
             shared.table.endpoints.map {
-                EndpointMonitorView(health: $0.state.health, consecutiveFailures: $0.state.consecutiveFailures,
-                                    lastResult: $0.state.lastResult,
-                                    since: wallNow.addingTimeInterval($0.since - now))
+                EndpointHealth(verdict: $0.state.verdict, consecutiveFailures: $0.state.consecutiveFailures,
+                               lastResult: $0.state.lastResult,
+                               since: $0.isKnown ? clock.wallTime(ofMonotonic: $0.since) : nil)
             }
         }
     }
 
-    private static func saved(_ table: MonitorTable, now: Double, wallNow: Date) -> [SavedEndpointHealth] {
-        table.saved.map {
-            SavedEndpointHealth(profile: $0.profile, endpoint: $0.endpoint, fingerprint: $0.saved.fingerprint,
-                                status: name($0.saved.health), consecutiveFailures: $0.saved.consecutiveFailures,
-                                since: wallNow.addingTimeInterval($0.saved.since - now))
-        }
-    }
-
-    static func health(named name: String) -> ProbeHealth? {
-        [ProbeHealth.checking, .online, .degraded].first { Self.name($0) == name }
+    /// What the state file keeps: every probed endpoint's verdict. Read by the publisher, never on the probe thread.
+    public func savedHealth() -> [SavedHealth] {
+        let clock = clock
+        return shared.withLock { $0.table.saved(wallTime: { clock.wallTime(ofMonotonic: $0) }) }
     }
 
     public func stop() {
@@ -125,56 +81,43 @@ public final class HealthMonitor: Sendable {
         loop.wake()
     }
 
-    /// The probe loop itself, for callers that start (and name) the thread themselves; returns after `stop()`.
-    public func run(onChange: @Sendable (HealthUpdate) -> Void) {
+    /// The probe loop; run it on a thread of its own. Returns after `stop()`. `report` gets every batch of
+    /// results that changed a verdict and must not block (the publisher queues it).
+    public func run(report: (HealthReport) -> Void) {
         var generator = SystemRandomNumberGenerator()
         while true {
-            let now = monotonicNow()
+            let now = clock.monotonicNow()
             let (due, nextDue, stopping) = shared.withLock { shared in
                 (shared.table.takeDue(now: now, limit: Self.maxInFlight - loop.inFlight,
                                       jitter: { Double.random(in: 0..<1, using: &generator) }),
                  shared.table.nextDue, shared.stopping)
             }
             if stopping { return }
-            for spec in due { loop.add(CurlTransfer(spec: spec)) }
-            let waitMS = nextDue.map { max(0, min(1000, Int((($0 - monotonicNow()) * 1000).rounded(.up)))) } ?? 1000
+            for spec in due { loop.start(spec) }
+            let waitMS = nextDue.map { max(0, min(1000, Int((($0 - clock.monotonicNow()) * 1000).rounded(.up)))) }
+                ?? 1000
             let finished = loop.poll(timeoutMS: waitMS)
-            if !finished.isEmpty, let update = handle(finished) { onChange(update) }
+            if !finished.isEmpty, let changes = record(finished) { report(changes) }
         }
     }
 
-    /// Results that finished together are applied together and published once, so that endpoints failing at the
-    /// same moment never show a passing in-between answer.
-    private func handle(_ results: [(ProbeSpec, ProbeResult)]) -> HealthUpdate? {
-        let (transitions, update) = shared.withLock { shared in
-            let now = monotonicNow()
+    /// Results that finished together are applied together and reported once, so that endpoints failing at the
+    /// same moment never show a passing in-between answer. Returns nil when no verdict changed.
+    func record(_ results: [(ProbeSpec, ProbeResult)]) -> HealthReport? {
+        let now = clock.monotonicNow()
+        let (transitions, report) = shared.withLock { shared in
             let transitions = results.flatMap { shared.table.record($1, for: $0, now: now) }
             return (transitions, transitions.isEmpty ? nil
-                : HealthUpdate(generation: shared.generation, health: shared.table.health,
-                               saved: Self.saved(shared.table, now: now, wallNow: Date())))
+                : HealthReport(generation: shared.generation, health: shared.table.health,
+                               changed: transitions.map(\.id)))
         }
         for transition in transitions {
             logger.notice("endpoint status changed", metadata: [
                 "profile": "\(transition.profile)", "endpoint": "\(transition.endpoint)",
-                "target": "\(transition.target)", "from": "\(Self.name(transition.old))",
-                "to": "\(Self.name(transition.new))", "reason": "\(transition.result)",
+                "target": "\(transition.target)", "from": "\(transition.old.rawValue)",
+                "to": "\(transition.new.rawValue)", "reason": "\(transition.result)",
             ])
         }
-        return update
+        return report
     }
-
-    static func name(_ health: ProbeHealth) -> String {
-        switch health {
-        case .checking: MonitorStatus.checkingEndpoint.rawValue
-        case .online: MonitorStatus.online.rawValue
-        case .degraded: MonitorStatus.degraded.rawValue
-        }
-    }
-}
-
-/// Monotonic seconds: probe schedules must not jump with the wall clock.
-func monotonicNow() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

@@ -1,9 +1,11 @@
+import Foundation
 import TMRouting
 
-/// The monitor's whole state: one record per endpoint (indexed by `Endpoint.id`) and one schedule per distinct
+/// The monitor's whole state: one entry per endpoint (indexed by `Endpoint.id`) and one schedule per distinct
 /// probe. A value type, so that the rules for reconfiguring and recording are testable without threads or curl.
+/// Times are monotonic seconds.
 struct MonitorTable {
-    struct EndpointRecord {
+    struct Entry {
         let profile: String
         let endpoint: String
         let target: EndpointTarget
@@ -11,6 +13,11 @@ struct MonitorTable {
         let spec: ProbeSpec?
         var state: MonitorState
         var since: Double
+        /// The state came from an earlier run's state file.
+        var restored = false
+
+        /// Whether anything is known: a result of this run, or a restored verdict.
+        var isKnown: Bool { state.lastResult != nil || restored }
     }
 
     struct Schedule {
@@ -26,24 +33,29 @@ struct MonitorTable {
         let profile: String
         let endpoint: String
         let target: EndpointTarget
-        let old: ProbeHealth
-        let new: ProbeHealth
+        let id: Int
+        let old: MonitorStatus
+        let new: MonitorStatus
         let result: ProbeResult
     }
 
-    private(set) var endpoints: [EndpointRecord] = []
+    private(set) var endpoints: [Entry] = []
     private(set) var schedules: [ProbeSpec: Schedule] = [:]
     /// Every schedule not in flight, by its next start.
     private var waiting = DueQueue()
 
-    var health: HealthVector { HealthVector(probes: endpoints.map(\.state.health)) }
+    var health: HealthVector { HealthVector(verdicts: endpoints.map(\.state.verdict)) }
 
     var firstRoundComplete: Bool { !schedules.values.contains { $0.awaitingFirst } }
 
     /// Takes a new configuration. Endpoints whose probe is unchanged (same profile, name and spec) keep their state;
-    /// others start over as checking and are due at once; probes nobody needs any more are dropped.
-    mutating func configure(_ profiles: [Profile], now: Double, restoring saved: [String: SavedHealth] = [:]) {
-        var previous: [String: EndpointRecord] = [:]
+    /// others are restored from `saved` (an earlier run's, with `since` converted by `monotonicSince`) when their
+    /// probe is identical there, or start over as checking; both are due at once. Probes nobody needs are dropped.
+    mutating func configure(_ profiles: [Profile], now: Double, restoring saved: [SavedHealth] = [],
+                            monotonicSince: (Date) -> Double = { _ in 0 }) {
+        var restorable: [String: SavedHealth] = [:]
+        for entry in saved where entry.status.isProbeVerdict { restorable[Self.key(entry.profile, entry.endpoint)] = entry }
+        var previous: [String: Entry] = [:]
         for record in endpoints { previous[Self.key(record.profile, record.endpoint)] = record }
         let oldSchedules = schedules
         endpoints = []
@@ -53,16 +65,18 @@ struct MonitorTable {
                 let spec = ProbeSpec.isProbed(endpoint, in: profile) ? ProbeSpec(profile: profile, endpoint: endpoint)
                     : nil
                 let tolerated = profile.monitor.toleratedFailures
-                var record = EndpointRecord(profile: profile.name, endpoint: endpoint.name, target: endpoint.target,
+                var record = Entry(profile: profile.name, endpoint: endpoint.name, target: endpoint.target,
                                             spec: spec, state: MonitorState(toleratedFailures: tolerated), since: now)
                 if let old = previous[Self.key(profile.name, endpoint.name)], old.spec == spec, spec != nil {
                     record.state = old.state.retuned(toleratedFailures: tolerated)
                     record.since = old.since
-                } else if let spec, let restored = saved[Self.key(profile.name, endpoint.name)],
+                    record.restored = old.restored
+                } else if let spec, let restored = restorable[Self.key(profile.name, endpoint.name)],
                           restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated) {
-                    record.state = MonitorState(toleratedFailures: tolerated, health: restored.health,
+                    record.state = MonitorState(toleratedFailures: tolerated, verdict: restored.status,
                                                 consecutiveFailures: restored.consecutiveFailures)
-                    record.since = restored.since
+                    record.since = monotonicSince(restored.since)
+                    record.restored = true
                 }
                 precondition(endpoints.count == endpoint.id, "endpoint ids must run 0..<count in profile order")
                 endpoints.append(record)
@@ -106,7 +120,7 @@ struct MonitorTable {
                 endpoints[id].since = now
                 let record = endpoints[id]
                 transitions.append(Transition(profile: record.profile, endpoint: record.endpoint, target: record.target,
-                                              old: old, new: record.state.health, result: result))
+                                              id: id, old: old, new: record.state.verdict, result: result))
             }
         }
         return transitions
@@ -114,15 +128,6 @@ struct MonitorTable {
 
     static func key(_ profile: String, _ endpoint: String) -> String {
         "\(profile.lowercased())\u{0}\(endpoint.lowercased())"
-    }
-
-    /// Health saved by an earlier run, for an endpoint identified by `key`.
-    struct SavedHealth {
-        let fingerprint: String
-        let health: ProbeHealth
-        let consecutiveFailures: Int
-        /// Monotonic, converted from the wall clock of the run that saved it.
-        let since: Double
     }
 
     /// Target and monitor settings as one string: a saved status is only trusted for an identical probe.
@@ -133,14 +138,14 @@ struct MonitorTable {
                 "\(spec.verifyCertificate)", "\(tolerated)"].joined(separator: "|")
     }
 
-    /// What to save: every probed endpoint's health, keyed and fingerprinted.
-    var saved: [(key: String, profile: String, endpoint: String, saved: SavedHealth)] {
+    /// What to save: every probed endpoint's verdict, fingerprinted, with `since` as wall-clock time.
+    func saved(wallTime: (Double) -> Date) -> [SavedHealth] {
         endpoints.compactMap { record in
             guard let spec = record.spec else { return nil }
-            return (Self.key(record.profile, record.endpoint), record.profile, record.endpoint,
-                    SavedHealth(fingerprint: Self.fingerprint(spec, tolerated: record.state.toleratedFailures),
-                                health: record.state.health, consecutiveFailures: record.state.consecutiveFailures,
-                                since: record.since))
+            return SavedHealth(profile: record.profile, endpoint: record.endpoint,
+                               fingerprint: Self.fingerprint(spec, tolerated: record.state.toleratedFailures),
+                               status: record.state.verdict, consecutiveFailures: record.state.consecutiveFailures,
+                               since: wallTime(record.since))
         }
     }
 }

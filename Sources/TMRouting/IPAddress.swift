@@ -1,105 +1,44 @@
-/// An IPv4 address as the 32-bit number routing compares and masks.
-public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
-    public let value: UInt32
+/// A client's address, as routing and access control see it.
+public enum IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable {
+    case v4(IPv4Address)
+    case v6(IPv6Address)
 
-    public init(_ value: UInt32) { self.value = value }
+    public func sameFamily(as other: IPAddress) -> Bool {
+        switch (self, other) {
+        case (.v4, .v4), (.v6, .v6): true
+        default: false
+        }
+    }
 
-    /// Parses dotted-quad text; rejects leading zeros, which some parsers read as octal.
+    /// IPv4 before IPv6; numeric within a family.
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        switch (lhs, rhs) {
+        case (.v4(let a), .v4(let b)): a.value < b.value
+        case (.v6(let a), .v6(let b)): (a.high, a.low) < (b.high, b.low)
+        case (.v4, .v6): true
+        case (.v6, .v4): false
+        }
+    }
+
+    /// The address with only its first `length` bits kept.
+    public func truncated(to length: Int) -> IPAddress {
+        IPNetwork(address: self, prefixLength: length)?.address ?? self
+    }
+
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
-                  part.count == 1 || part.first != "0", let octet = UInt32(part), octet <= 255
-            else { return nil }
-            value = value << 8 | octet
+        if let v4 = IPv4Address(text) {
+            self = .v4(v4)
+        } else if let v6 = IPv6Address(text) {
+            self = .v6(v6)
+        } else {
+            return nil
         }
-        self.value = value
     }
 
-    public var bytes: [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
-
-    public var description: String { bytes.map(String.init).joined(separator: ".") }
-}
-
-/// An IPv6 address as two 64-bit halves, so that prefix matching stays arithmetic.
-public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
-    public let high: UInt64
-    public let low: UInt64
-
-    public init(high: UInt64, low: UInt64) {
-        self.high = high
-        self.low = low
-    }
-
-    /// Parses RFC 4291 text: `::` compression and a trailing embedded IPv4 address. No zone index.
-    public init?(_ text: some StringProtocol) {
-        let text = String(text)
-        var head = text[...], tail: Substring?
-        if let gap = text.firstRange(of: "::") {
-            head = text[..<gap.lowerBound]
-            tail = text[gap.upperBound...]
-            guard !tail!.contains("::") else { return nil }
-        }
-        guard var groups = Self.groups(head, allowsIPv4: tail == nil) else { return nil }
-        if let tail {
-            guard let tailGroups = Self.groups(tail, allowsIPv4: true), groups.count + tailGroups.count < 8
-            else { return nil }
-            groups += Array(repeating: 0, count: 8 - groups.count - tailGroups.count) + tailGroups
-        }
-        guard groups.count == 8 else { return nil }
-        var high: UInt64 = 0, low: UInt64 = 0
-        for group in groups[0..<4] { high = high << 16 | UInt64(group) }
-        for group in groups[4..<8] { low = low << 16 | UInt64(group) }
-        self.high = high
-        self.low = low
-    }
-
-    /// Colon-separated hex groups; the last may be dotted IPv4 when `allowsIPv4`. Empty text is no groups.
-    private static func groups(_ text: Substring, allowsIPv4: Bool) -> [UInt16]? {
-        if text.isEmpty { return [] }
-        let pieces = text.split(separator: ":", omittingEmptySubsequences: false)
-        var groups: [UInt16] = []
-        for (index, piece) in pieces.enumerated() {
-            if allowsIPv4, index == pieces.count - 1, piece.contains(".") {
-                guard let v4 = IPv4Address(piece) else { return nil }
-                groups += [UInt16(v4.value >> 16), UInt16(v4.value & 0xffff)]
-            } else {
-                guard (1...4).contains(piece.count), piece.allSatisfy({ $0.isHexDigit }),
-                      let group = UInt16(piece, radix: 16) else { return nil }
-                groups.append(group)
-            }
-        }
-        return groups
-    }
-
-    public var bytes: [UInt8] {
-        let shifts: [UInt64] = [56, 48, 40, 32, 24, 16, 8, 0]
-        return shifts.map { UInt8(truncatingIfNeeded: high >> $0) } + shifts.map { UInt8(truncatingIfNeeded: low >> $0) }
-    }
-
-    /// RFC 5952 text: lowercase, longest run of two or more zero groups compressed.
     public var description: String {
-        let shifts: [UInt64] = [48, 32, 16, 0]
-        let groups = shifts.map { UInt16(truncatingIfNeeded: high >> $0) } + shifts.map { UInt16(truncatingIfNeeded: low >> $0) }
-        var bestStart = -1, bestLength = 0, runStart = -1
-        for index in 0...8 {
-            if index < 8, groups[index] == 0 {
-                if runStart < 0 { runStart = index }
-            } else if runStart >= 0 {
-                if index - runStart > bestLength { (bestStart, bestLength) = (runStart, index - runStart) }
-                runStart = -1
-            }
+        switch self {
+        case .v4(let address): address.description
+        case .v6(let address): address.description
         }
-        let hex = groups.map { String($0, radix: 16) }
-        guard bestLength >= 2 else { return hex.joined(separator: ":") }
-        let head = hex[0..<bestStart].joined(separator: ":")
-        let tail = hex[(bestStart + bestLength)...].joined(separator: ":")
-        return head + "::" + tail
     }
-}
-
-private extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -1,22 +1,6 @@
 import Foundation
+import TMHealth
 import TMRouting
-
-/// What status needs to know about one endpoint beyond the configuration: its monitor history and answer count.
-public struct EndpointRuntime: Sendable {
-    public var since: Date?
-    public var lastResult: String?
-    public var latency: Double?
-    public var consecutiveFailures: Int
-    public var answered: UInt64
-
-    public init(since: Date?, lastResult: String?, latency: Double?, consecutiveFailures: Int, answered: UInt64) {
-        self.since = since
-        self.lastResult = lastResult
-        self.latency = latency
-        self.consecutiveFailures = consecutiveFailures
-        self.answered = answered
-    }
-}
 
 /// The outcome of the last reload.
 public struct ReloadRecord: Sendable {
@@ -34,19 +18,21 @@ public struct ReloadRecord: Sendable {
 /// Everything a status report is made from, gathered at one moment.
 public struct StatusInput: Sendable {
     public var zone: DomainName
-    public var profiles: [Profile]
-    public var health: HealthVector
-    /// Indexed by endpoint id.
-    public var endpoints: [EndpointRuntime]
+    /// The routing that serves: every line about an answer or a status reads it.
+    public var routing: RoutingTable
+    /// Monitor histories, by endpoint id.
+    public var endpoints: [EndpointHealth]
+    /// Answers that handed out each endpoint, by endpoint id.
+    public var answered: [UInt64]
     public var started: Date
     public var lastReload: ReloadRecord?
 
-    public init(zone: DomainName, profiles: [Profile], health: HealthVector, endpoints: [EndpointRuntime],
+    public init(zone: DomainName, routing: RoutingTable, endpoints: [EndpointHealth], answered: [UInt64],
                 started: Date, lastReload: ReloadRecord?) {
         self.zone = zone
-        self.profiles = profiles
-        self.health = health
+        self.routing = routing
         self.endpoints = endpoints
+        self.answered = answered
         self.started = started
         self.lastReload = lastReload
     }
@@ -59,64 +45,90 @@ public enum StatusReport {
         let reload = input.lastReload.map {
             "reload=\(timestamp($0.time)) \($0.succeeded ? "ok" : "failed errors=\($0.errorCount)")"
         } ?? "reload=none"
-        let header = "zone=\(input.zone) profiles=\(input.profiles.count) started=\(timestamp(input.started)) \(reload)"
-        return clipped([header] + input.profiles.map { summary($0, input) })
+        let profiles = input.routing.profiles
+        let header = "zone=\(input.zone) profiles=\(profiles.count) started=\(timestamp(input.started)) \(reload)"
+        return clipped([header] + profiles.profiles.indices.map { summary($0, input) })
     }
 
     /// For a profile name: its summary, then one line per endpoint in priority order.
-    public static func profile(_ profile: Profile, _ input: StatusInput) -> [String] {
-        clipped([summary(profile, input)] + profile.endpoints.map { endpoint(profile, $0, input) })
+    public static func profile(_ index: Int, _ input: StatusInput) -> [String] {
+        let profile = input.routing.profiles[index]
+        return clipped([summary(index, input)] + profile.endpoints.indices.map { endpoint($0, of: index, input) })
+    }
+
+    /// Why one client gets what it gets from a profile: its location and where that came from, every level's
+    /// choice, and the endpoint that answers.
+    public static func explanation(_ index: Int, for client: ClientQuery, _ input: StatusInput,
+                                   random: () -> Double = { Double.random(in: 0..<1) }) -> [String] {
+        var client = client
+        let profiles = input.routing.profiles
+        let route = input.routing[profile: index]
+        let location = client.location()
+        let prefix = client.sourcePrefixLength
+        var lines = ["client=\(client.address)/\(prefix) location=\(location.codes.joined(separator: ",")) "
+            + "source=\(location.source.rawValue)" + (location.prefixLength.map { " network=/\($0)" } ?? "")]
+        let (decision, scopeLength) = route.plan.decision(for: client, random: random)
+        let scope = "scope=\(scopeLength ?? 0)"
+        let path = DecisionText.reason(decision, method: profiles[index].method, in: profiles)
+        if !path.isEmpty { lines.append("path=\(path)") }
+        guard let answer = decision.answer.map({ route.answerSets[$0] }) else {
+            return clipped(lines + ["answer=NODATA \(scope)"])
+        }
+        guard let id = answer.endpointID, let (owner, endpoint) = profiles.endpoint(id), let last = decision.steps.last
+        else {
+            let addresses = answer.a.map(\.description) + answer.aaaa.map(\.description)
+            return clipped(lines + ["answer=\(addresses.joined(separator: ",")) \(scope)"])
+        }
+        let pick = DecisionText.describe(last.reason, in: profiles).replacingOccurrences(of: " ", with: "_")
+        return clipped(lines + ["answer=\(endpoint.name) target=\(endpoint.target) profile=\(owner.name) "
+            + "pick=\(pick) \(scope)"])
     }
 
     /// `profile=app method=Priority status=Online answer=mec-atlanta`, with `fail-open` when it applies.
-    static func summary(_ profile: Profile, _ input: StatusInput) -> String {
-        let decision = Router.decide(profile, set: ProfileSet(input.profiles), health: input.health)
-        let answer = decision.reason == .perQuery ? "per-query" : decision.endpoint?.name ?? "none"
+    static func summary(_ index: Int, _ input: StatusInput) -> String {
+        let profile = input.routing.profiles[index]
+        let route = input.routing[profile: index]
         var line = "profile=\(profile.name) method=\(profile.method.rawValue) "
-            + "status=\(profileStatus(profile, input)) answer=\(answer)"
-        if decision.reason == .failOpen { line += " fail-open" }
+            + "status=\(route.profileStatus.rawValue) answer=\(DecisionText.answer(route.decision, in: input.routing.profiles))"
+        if route.decision.failsOpen { line += " fail-open" }
         return line
     }
 
-    static func endpoint(_ profile: Profile, _ endpoint: Endpoint, _ input: StatusInput) -> String {
-        let runtime = endpoint.id < input.endpoints.count ? input.endpoints[endpoint.id] : nil
+    static func endpoint(_ position: Int, of index: Int, _ input: StatusInput) -> String {
+        let profile = input.routing.profiles[index]
+        let endpoint = profile.endpoints[position]
+        let health = endpoint.id < input.endpoints.count ? input.endpoints[endpoint.id] : nil
         var fields = ["endpoint=\(endpoint.name)"]
         switch profile.method {
-        case .priority, .performance: fields.append("priority=\(endpoint.priority)")
+        case .priority: fields.append("priority=\(endpoint.priority)")
         case .weighted: fields.append("weight=\(endpoint.weight)")
         case .geographic: fields.append("geo=\(endpoint.geoMapping.joined(separator: ","))")
         case .subnet: fields.append("subnets=\(endpoint.subnets.map(\.description).joined(separator: ","))")
         case .multiValue: break
         }
         fields.append(endpoint.nested.map { "child=\($0.profile)" } ?? "target=\(endpoint.target)")
-        fields.append("status=\(Router.status(of: endpoint, in: profile, set: ProfileSet(input.profiles), health: input.health).rawValue)")
-        if let since = runtime?.since { fields.append("since=\(timestamp(since))") }
-        if let last = runtime?.lastResult {
-            fields.append("last=\(last.replacingOccurrences(of: " ", with: "_"))")
-            if let latency = runtime?.latency { fields.append(String(format: "latency=%.1fms", latency * 1000)) }
+        fields.append("status=\(input.routing[profile: index].statuses[position].rawValue)")
+        if let since = health?.since { fields.append("since=\(timestamp(since))") }
+        if let last = health?.lastResult {
+            fields.append("last=\(last.description.replacingOccurrences(of: " ", with: "_"))")
+            fields.append(String(format: "latency=%.1fms", last.latency * 1000))
         }
-        fields.append("failures=\(runtime?.consecutiveFailures ?? 0)")
-        fields.append("answered=\(runtime?.answered ?? 0)")
+        fields.append("failures=\(health?.consecutiveFailures ?? 0)")
+        fields.append("answered=\(endpoint.id < input.answered.count ? input.answered[endpoint.id] : 0)")
         return fields.joined(separator: " ")
-    }
-
-    /// Azure's profile monitor status.
-    public static func profileStatus(_ profile: Profile, _ input: StatusInput) -> String {
-        guard profile.isEnabled else { return "Disabled" }
-        let set = ProfileSet(input.profiles)
-        let statuses = profile.endpoints.map { Router.status(of: $0, in: profile, set: set, health: input.health) }
-        if statuses.contains(.degraded) { return "Degraded" }
-        if statuses.contains(where: { $0 == .online || $0 == .unmonitored }) { return "Online" }
-        if statuses.contains(.checkingEndpoint) { return "CheckingEndpoints" }
-        return "Inactive"
     }
 
     static func timestamp(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
     }
 
-    /// A TXT string holds at most 255 bytes.
+    /// A TXT string holds at most 255 bytes; the cut falls before a character that would not fit whole.
     static func clipped(_ lines: [String]) -> [String] {
-        lines.map { $0.utf8.count <= 255 ? $0 : String(decoding: Array($0.utf8.prefix(255)), as: UTF8.self) }
+        lines.map { line in
+            guard line.utf8.count > 255 else { return line }
+            var end = line.utf8.index(line.utf8.startIndex, offsetBy: 255)
+            while end > line.startIndex, line.utf8[end] & 0xc0 == 0x80 { end = line.utf8.index(before: end) }
+            return String(line.utf8[..<end])!
+        }
     }
 }

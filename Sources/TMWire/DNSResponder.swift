@@ -13,13 +13,6 @@ public protocol StatusSource: Sendable {
     func statusLines(for name: DomainName, clientSubnet: IPNetwork?) -> [String]
 }
 
-/// A response and the endpoint it handed out (for per-endpoint answer counts).
-public struct DNSResponse {
-    public let bytes: [UInt8]
-    /// -1 when the answer hands out no endpoint.
-    public let endpointID: Int32
-}
-
 /// What `DNSResponder.respond(to:into:...)` wrote.
 public struct WrittenResponse {
     public let length: Int
@@ -41,25 +34,6 @@ public enum DNSResponder {
                                status: (any StatusSource)? = nil) -> WrittenResponse? {
         respond(to: query, parsed: ParsedQuery.parse(query), into: out, table: table, transport: transport,
                 client: client, status: status)
-    }
-
-    /// The response as an array, for tests and tools.
-    public static func respond(to query: UnsafeRawBufferPointer, table: AnswerTable, transport: Transport,
-                               client: IPAddress? = nil, status: (any StatusSource)? = nil) -> DNSResponse? {
-        respond(to: query, parsed: ParsedQuery.parse(query), table: table, transport: transport, client: client,
-                status: status)
-    }
-
-    static func respond(to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
-                        table: AnswerTable, transport: Transport, client: IPAddress?,
-                        status: (any StatusSource)?) -> DNSResponse? {
-        var written: WrittenResponse?
-        let bytes = [UInt8](unsafeUninitializedCapacity: maxResponseSize) { buffer, count in
-            written = respond(to: query, parsed: parsed, into: UnsafeMutableRawBufferPointer(buffer), table: table,
-                              transport: transport, client: client, status: status)
-            count = written?.length ?? 0
-        }
-        return written.map { DNSResponse(bytes: bytes, endpointID: $0.endpointID) }
     }
 
     static func respond(to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
@@ -85,7 +59,7 @@ public enum DNSResponder {
             switch lookup {
             case .prepared(let prepared):
                 answer = prepared
-            case .perClient(let prepared, let scope):
+            case .perQuery(let prepared, let scope):
                 answer = prepared
                 // Never more specific than what the client sent; 0 when the answer did not depend on it. An
                 // IPv4-mapped subnet was routed as IPv4: its scope goes back into IPv6 terms.
@@ -110,15 +84,15 @@ public enum DNSResponder {
         if let subnet, subnet.sourcePrefixLength > 0 {
             // An IPv4-mapped IPv6 subnet is the IPv4 client it maps, for the subnet map and ranges as for databases.
             if isIPv4Mapped(subnet), case .v6(let v6) = subnet.address {
-                return ClientQuery(address: .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))),
+                return ClientQuery(address: .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))), origin: .ecs,
                                    sourcePrefixLength: Int(subnet.sourcePrefixLength) - 96, locator: locator)
             }
-            return ClientQuery(address: subnet.address, sourcePrefixLength: Int(subnet.sourcePrefixLength),
+            return ClientQuery(address: subnet.address, origin: .ecs, sourcePrefixLength: Int(subnet.sourcePrefixLength),
                                locator: locator)
         }
         let address = source ?? .v4(IPv4Address(0))
         let full = if case .v4 = address { 32 } else { 128 }
-        return ClientQuery(address: address, sourcePrefixLength: full, locator: locator)
+        return ClientQuery(address: address, origin: .resolver, sourcePrefixLength: full, locator: locator)
     }
 
     static func isIPv4Mapped(_ subnet: ParsedQuery.ClientSubnet) -> Bool {
@@ -126,14 +100,16 @@ public enum DNSResponder {
         return v6.high == 0 && v6.low >> 32 == 0xffff
     }
 
-    /// Encoded per query: status is not prepared ahead, and is asked for rarely.
+    /// Encoded per query: status is not prepared ahead, and is asked for rarely. REFUSED when there is nothing
+    /// to report or ldns cannot encode it.
     static func statusAnswer(name: DomainName, lines: [String], query: ParsedQuery) -> PreparedAnswer {
         guard !lines.isEmpty else { return .refused }
         // Encoded for the lowercase name; compression pointers to the question stay valid whatever its case.
-        let records = lines.map { RecordData.txt([String($0.utf8.prefix(255))!]) }
-        return AnswerEncoder.answer(name: name, type: query.type, dnsClass: .chaos, answer: [
-            OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: records)),
+        let records = lines.map { RecordData.txt([String(decoding: $0.utf8.prefix(255), as: UTF8.self)]) }
+        let answer = try? AnswerEncoder.answer(name: name, type: query.type, dnsClass: .chaos, answer: [
+            OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: records))
         ])
+        return answer ?? .refused
     }
 
     /// RFC 6891: a UDP answer may use the client's advertised size, never less than 512, capped at ours.

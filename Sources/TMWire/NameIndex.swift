@@ -53,7 +53,37 @@ struct NameIndex<Value: Sendable>: Sendable {
         self.mask = mask
     }
 
+    private init(names: [UInt8], entries: [Entry], values: [Value], slots: [Int32], mask: Int) {
+        self.names = names
+        self.entries = entries
+        self.values = values
+        self.slots = slots
+        self.mask = mask
+    }
+
     var isEmpty: Bool { entries.isEmpty }
+
+    /// Where `name` (lowercase wire form) keeps its value, for `replacingValues`.
+    func position(of name: [UInt8]) -> Int? {
+        let hash = name.withUnsafeBytes { WireName.hash($0) }
+        var slot = Int(hash) & mask
+        while slots[slot] >= 0 {
+            let index = Int(slots[slot])
+            let entry = entries[index]
+            if entry.hash == hash, names[Int(entry.start)..<Int(entry.start + entry.length)].elementsEqual(name) {
+                return index
+            }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// The same names with some values replaced: the names, hashes and slots are shared, not built again.
+    func replacingValues(_ replacements: [(position: Int, value: Value)]) -> NameIndex {
+        var values = values
+        for (position, value) in replacements { values[position] = value }
+        return NameIndex(names: names, entries: entries, values: values, slots: slots, mask: mask)
+    }
 
     /// The value for `name` (uncompressed wire form, any case).
     subscript(name: UnsafeRawBufferPointer) -> Value? {

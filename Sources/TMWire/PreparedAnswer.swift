@@ -3,7 +3,7 @@ import TMRouting
 
 /// Response codes edgetm sends (RFC 1035, 6891).
 enum RCode: UInt16 {
-    case noError = 0, formErr = 1, serverFailure = 2, nxDomain = 3, notImplemented = 4, refused = 5
+    case noError = 0, formErr = 1, nxDomain = 3, notImplemented = 4, refused = 5
     case badVersion = 16
 }
 
@@ -32,8 +32,6 @@ struct PreparedAnswer: Sendable, Hashable {
                                             authorityCount: 0, additionalCount: 0, sections: [])
     static let badVersion = PreparedAnswer(rcode: .badVersion, authoritative: false, answerCount: 0,
                                            authorityCount: 0, additionalCount: 0, sections: [])
-    static let notImplemented = PreparedAnswer(rcode: .notImplemented, authoritative: false, answerCount: 0,
-                                               authorityCount: 0, additionalCount: 0, sections: [])
 }
 
 /// One record set to place in a section.
@@ -43,28 +41,48 @@ struct OwnedRRset {
     let rrset: RRset
 }
 
+/// ldns could not build or encode an answer: the configuration (or health change) that needed it is not served.
+public struct AnswerEncodingError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ what: String, _ name: DomainName, status: String? = nil) {
+        description = "cannot encode \(what) for \(name)" + (status.map { ": \($0)" } ?? "")
+    }
+}
+
 /// Encodes prepared answers with ldns, the one source of truth for the wire format.
 enum AnswerEncoder {
     /// A positive or NODATA answer for `name`, compressed against a question for `name`.
     static func answer(name: DomainName, type: UInt16, dnsClass: DNSClass, rcode: RCode = .noError,
                        answer: [OwnedRRset], authority: [OwnedRRset] = [],
-                       additional: [OwnedRRset] = []) -> PreparedAnswer {
-        let packet = ldns_pkt_query_new(LDNSRecord.dname(name), ldns_rr_type(rawValue: UInt32(type)),
-                                        ldns_rr_class(rawValue: UInt32(dnsClass.rawValue)), 0)!
+                       additional: [OwnedRRset] = []) throws(AnswerEncodingError) -> PreparedAnswer {
+        let question = try LDNSRecord.dname(name)
+        guard let packet = ldns_pkt_query_new(question, ldns_rr_type(rawValue: UInt32(type)),
+                                              ldns_rr_class(rawValue: UInt32(dnsClass.rawValue)), 0)
+        else {
+            ldns_rdf_deep_free(question)
+            throw AnswerEncodingError("a packet", name)
+        }
         defer { ldns_pkt_free(packet) }
-        for (section, sets) in [(LDNS_SECTION_ANSWER, answer), (LDNS_SECTION_AUTHORITY, authority),
-                                (LDNS_SECTION_ADDITIONAL, additional)] {
+        for (section, sets) in [
+            (LDNS_SECTION_ANSWER, answer), (LDNS_SECTION_AUTHORITY, authority), (LDNS_SECTION_ADDITIONAL, additional),
+        ] {
             for set in sets {
                 for data in set.rrset.records {
-                    let rr = LDNSRecord.make(owner: set.owner, dnsClass: set.dnsClass, ttl: set.rrset.ttl, data: data)
-                    ldns_pkt_push_rr(packet, section, rr)
+                    let rr = try LDNSRecord.make(owner: set.owner, dnsClass: set.dnsClass, ttl: set.rrset.ttl,
+                                                 data: data)
+                    guard ldns_pkt_push_rr(packet, section, rr) else {
+                        ldns_rr_free(rr)
+                        throw AnswerEncodingError("a record", set.owner)
+                    }
                 }
             }
         }
         var wire: UnsafeMutablePointer<UInt8>?
         var size = 0
-        guard ldns_pkt2wire(&wire, packet, &size) == LDNS_STATUS_OK, let wire else {
-            preconditionFailure("ldns could not encode an answer for \(name)")
+        let status = ldns_pkt2wire(&wire, packet, &size)
+        guard status == LDNS_STATUS_OK, let wire else {
+            throw AnswerEncodingError("an answer", name, status: String(cString: ldns_get_errorstr_by_id(status)))
         }
         defer { free(wire) }
         let bytes = Array(UnsafeBufferPointer(start: wire, count: size))
@@ -77,8 +95,8 @@ enum AnswerEncoder {
 
     /// A negative answer that fits behind any question name at or below the SOA owner (the apex): encoded by ldns
     /// behind a question for the apex, so that the SOA's names are compressed against it, and relocated per query.
-    static func negative(rcode: RCode, soa: OwnedRRset) -> PreparedAnswer {
-        var prepared = answer(name: soa.owner, type: RecordType.soa.rawValue, dnsClass: soa.dnsClass, rcode: rcode,
+    static func negative(rcode: RCode, soa: OwnedRRset) throws(AnswerEncodingError) -> PreparedAnswer {
+        var prepared = try answer(name: soa.owner, type: RecordType.soa.rawValue, dnsClass: soa.dnsClass, rcode: rcode,
                               answer: [], authority: [soa])
         prepared.relocations = compressionPointers(in: prepared.sections, records: soa.rrset.records.count)
         prepared.preparedNameLength = soa.owner.wireLength

@@ -1,4 +1,5 @@
 import Foundation
+import TMHealth
 
 /// A real HTTP(S) server on loopback (`scripts/endpoint.py`), for probe tests. Stopped by SIGTERM to its own pid.
 final class LocalEndpoint {
@@ -77,4 +78,9 @@ func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
         usleep(20_000)
     }
     return condition()
+}
+
+/// Runs a monitor's probe loop on a thread of its own, as the daemon does, until `stop()`.
+func startProbing(_ monitor: HealthMonitor, report: @escaping @Sendable (HealthReport) -> Void) {
+    Thread { monitor.run(report: report) }.start()
 }

@@ -8,9 +8,9 @@ struct MonitorStateTests {
     static let bad = ProbeResult.failure(.httpStatus(503), latency: 0.001)
 
     /// The health after each result, for a sequence of results.
-    static func run(tolerated: Int, _ results: [ProbeResult]) -> [ProbeHealth] {
+    static func run(tolerated: Int, _ results: [ProbeResult]) -> [MonitorStatus] {
         var state = MonitorState(toleratedFailures: tolerated)
-        return results.map { _ = state.record($0); return state.health }
+        return results.map { _ = state.record($0); return state.verdict }
     }
 
     @Test func noToleranceDegradesOnFirstFailure() {
@@ -22,9 +22,9 @@ struct MonitorStateTests {
         #expect(Self.run(tolerated: 2, [Self.ok, Self.bad, Self.bad, Self.bad]) == [.online, .online, .online, .degraded])
         // A success in between resets the count.
         #expect(Self.run(tolerated: 2, [Self.bad, Self.bad, Self.ok, Self.bad, Self.bad])
-            == [.checking, .checking, .online, .online, .online])
+            == [.checkingEndpoint, .checkingEndpoint, .online, .online, .online])
         // From no result at all, failures within tolerance leave it checking (served).
-        #expect(Self.run(tolerated: 2, [Self.bad, Self.bad, Self.bad]) == [.checking, .checking, .degraded])
+        #expect(Self.run(tolerated: 2, [Self.bad, Self.bad, Self.bad]) == [.checkingEndpoint, .checkingEndpoint, .degraded])
     }
 
     @Test func oneSuccessRecovers() {
@@ -33,12 +33,12 @@ struct MonitorStateTests {
 
     @Test func recordReportsOnlyChanges() {
         var state = MonitorState(toleratedFailures: 1)
-        #expect(state.record(Self.ok) == .checking)
+        #expect(state.record(Self.ok) == .checkingEndpoint)
         #expect(state.record(Self.ok) == nil)
         #expect(state.record(Self.bad) == nil)
         #expect(state.consecutiveFailures == 1)
         #expect(state.record(Self.bad) == .online)
-        #expect(state.health == .degraded)
+        #expect(state.verdict == .degraded)
         #expect(state.lastResult == Self.bad)
     }
 

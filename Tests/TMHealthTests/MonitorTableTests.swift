@@ -31,7 +31,7 @@ struct MonitorTableTests {
         let shared = due.first { $0.target == EndpointTarget("127.0.0.11") }!
         let transitions = table.record(Self.fail, for: shared, now: 1)
         #expect(transitions.map(\.profile).sorted() == ["a", "b"])
-        #expect(table.health.probes == [.degraded, .checking, .degraded])
+        #expect(table.health.verdicts == [.degraded, .checkingEndpoint, .degraded])
     }
 
     @Test func firstRoundIsImmediateAndLaterRoundsNeverLate() {
@@ -53,12 +53,12 @@ struct MonitorTableTests {
         var table = MonitorTable()
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11", "127.0.0.12", "127.0.0.13"])], now: 0)
         for spec in table.takeDue(now: 0, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 1) }
-        #expect(table.health.probes == [.degraded, .degraded, .degraded])
+        #expect(table.health.verdicts == [.degraded, .degraded, .degraded])
         #expect(table.firstRoundComplete)
         // e0 unchanged; e1 gets a new target; e2 is removed; e3 is new.
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11", "127.0.0.99", "127.0.0.13", "127.0.0.14"],
                                       enabled: [true, true, false, true])], now: 5)
-        #expect(table.health.probes == [.degraded, .checking, .checking, .checking])
+        #expect(table.health.verdicts == [.degraded, .checkingEndpoint, .checkingEndpoint, .checkingEndpoint])
         #expect(!table.firstRoundComplete)
         let due = Set(table.takeDue(now: 5, jitter: { 0 }).map(\.target.description))
         // The unchanged probe keeps its schedule; new ones are due at once; the disabled one is not probed.
@@ -70,11 +70,11 @@ struct MonitorTableTests {
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"])], now: 0)
         for spec in table.takeDue(now: 0, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 1) }
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], port: 9090)], now: 2)
-        #expect(table.health.probes == [.checking])
+        #expect(table.health.verdicts == [.checkingEndpoint])
         // Only the tolerance changed: history kept, rule re-applied from the next result.
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], port: 9090, tolerated: 3)], now: 3)
         for spec in table.takeDue(now: 3, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 4) }
-        #expect(table.health.probes == [.checking])
+        #expect(table.health.verdicts == [.checkingEndpoint])
     }
 
     @Test func resultsForRemovedProbesAreIgnored() {
@@ -83,7 +83,7 @@ struct MonitorTableTests {
         let spec = table.takeDue(now: 0, jitter: { 0 })[0]
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.12"])], now: 1)
         #expect(table.record(Self.fail, for: spec, now: 2).isEmpty)
-        #expect(table.health.probes == [.checking])
+        #expect(table.health.verdicts == [.checkingEndpoint])
     }
 
     /// 2,000 probes with jittered starts: each turn hands out exactly the due ones, earliest first, within the

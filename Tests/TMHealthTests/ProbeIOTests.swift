@@ -8,7 +8,7 @@ import TMRouting
 @Suite(.serialized)
 struct ProbeIOTests {
     /// A monitor over one profile whose endpoints are the given targets on `port`; stopped on deinit of the run.
-    static func monitor(_ monitor: MonitorConfig, targets: [(String, [HTTPHeader])]) -> HealthMonitor {
+    static func monitor(_ monitor: MonitorConfig, targets: [(String, [HTTPHeader])]) throws -> HealthMonitor {
         let endpoints = targets.enumerated().map { index, target in
             Endpoint(id: index, name: "e\(index)", target: EndpointTarget(target.0)!, isEnabled: true,
                      priority: index + 1, customHeaders: target.1)
@@ -17,9 +17,9 @@ struct ProbeIOTests {
                               ttl: 30, monitor: monitor, endpoints: endpoints)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let health = HealthMonitor(logger: logger)
+        let health = try HealthMonitor(logger: logger)
         health.configure([profile], generation: 0)
-        health.start { _ in }
+        startProbing(health) { _ in }
         return health
     }
 
@@ -36,15 +36,15 @@ struct ProbeIOTests {
     }
 
     /// The first endpoint's state once it has a result.
-    static func firstResult(_ monitor: HealthMonitor, within seconds: Double = 5) throws -> MonitorState {
-        #expect(eventually(within: seconds) { monitor.states.first?.lastResult != nil })
-        return try #require(monitor.states.first)
+    static func firstResult(_ monitor: HealthMonitor, within seconds: Double = 5) throws -> EndpointHealth {
+        #expect(eventually(within: seconds) { monitor.endpoints.first?.lastResult != nil })
+        return try #require(monitor.endpoints.first)
     }
 
     struct StatusCase: Sendable, CustomTestStringConvertible {
         let status: Int
         let expected: [ClosedRange<Int>]?
-        let health: ProbeHealth
+        let health: MonitorStatus
         let detail: String
         var testDescription: String { "HTTP \(status) with \(expected.map { "\($0)" } ?? "default") expected" }
     }
@@ -69,29 +69,29 @@ struct ProbeIOTests {
         defer { server.stop() }
         var config = Self.config(port: server.port)
         if let expected = testCase.expected { config.expectedStatusCodes = expected }
-        let monitor = Self.monitor(config, targets: [("127.0.0.1", [])])
+        let monitor = try Self.monitor(config, targets: [("127.0.0.1", [])])
         defer { monitor.stop() }
         let state = try Self.firstResult(monitor)
-        #expect(state.health == testCase.health)
+        #expect(state.verdict == testCase.health)
         #expect(state.lastResult?.description == testCase.detail)
         #expect(redirectTarget.requests.isEmpty)
     }
 
     @Test func connectionRefused() throws {
-        let monitor = Self.monitor(Self.config(port: try freePort()), targets: [("127.0.0.1", [])])
+        let monitor = try Self.monitor(Self.config(port: try freePort()), targets: [("127.0.0.1", [])])
         defer { monitor.stop() }
         let state = try Self.firstResult(monitor)
-        #expect(state.health == .degraded)
+        #expect(state.verdict == .degraded)
         #expect(state.lastResult?.description == "connection refused")
     }
 
     @Test func timeout() throws {
         let server = try LocalEndpoint(status: 200, delay: 2)
         defer { server.stop() }
-        let monitor = Self.monitor(Self.config(port: server.port, interval: 1, timeout: 0.5), targets: [("127.0.0.1", [])])
+        let monitor = try Self.monitor(Self.config(port: server.port, interval: 1, timeout: 0.5), targets: [("127.0.0.1", [])])
         defer { monitor.stop() }
         let state = try Self.firstResult(monitor)
-        #expect(state.health == .degraded)
+        #expect(state.verdict == .degraded)
         #expect(state.lastResult?.description == "timeout after 0.5 s")
         #expect(try #require(state.lastResult?.latency) < 1.0)
     }
@@ -102,7 +102,7 @@ struct ProbeIOTests {
         var config = Self.config(port: server.port)
         config.customHeaders = [HTTPHeader(name: "X-Profile", value: "p"), HTTPHeader(name: "X-Both", value: "profile")]
         // "localhost" is a DNS-name target that curl resolves without any DNS traffic.
-        let monitor = Self.monitor(config, targets: [
+        let monitor = try Self.monitor(config, targets: [
             ("localhost", [HTTPHeader(name: "x-both", value: "endpoint")]),
         ])
         defer { monitor.stop() }
@@ -118,7 +118,7 @@ struct ProbeIOTests {
         defer { server.stop() }
         var config = Self.config(port: server.port)
         config.customHeaders = [HTTPHeader(name: "Host", value: "app.example.com")]
-        let monitor = Self.monitor(config, targets: [("127.0.0.1", [])])
+        let monitor = try Self.monitor(config, targets: [("127.0.0.1", [])])
         defer { monitor.stop() }
         #expect(eventually(within: 5) { !server.requests.isEmpty })
         #expect(server.requests.first?["Host"] == "app.example.com")
@@ -140,31 +140,31 @@ struct ProbeIOTests {
         try #require(openssl.terminationStatus == 0)
         let server = try LocalEndpoint(tls: (cert, key))
         defer { server.stop() }
-        let lax = Self.monitor(Self.config(.https, port: server.port, interval: 1, timeout: 0.9),
+        let lax = try Self.monitor(Self.config(.https, port: server.port, interval: 1, timeout: 0.9),
                                targets: [("127.0.0.1", [])])
         defer { lax.stop() }
         let accepted = try Self.firstResult(lax)
-        #expect(accepted.health == .online)
+        #expect(accepted.verdict == .online)
         var strict = Self.config(.https, port: server.port, interval: 1, timeout: 0.9)
         strict.verifyCertificate = true
-        let verifying = Self.monitor(strict, targets: [("127.0.0.1", [])])
+        let verifying = try Self.monitor(strict, targets: [("127.0.0.1", [])])
         defer { verifying.stop() }
         let refused = try Self.firstResult(verifying)
-        #expect(refused.health == .degraded)
+        #expect(refused.verdict == .degraded)
         #expect(refused.lastResult?.description == "TLS handshake failed")
     }
 
     @Test func tcpProbes() throws {
         let server = try LocalEndpoint()
         defer { server.stop() }
-        let open = Self.monitor(Self.config(.tcp, port: server.port), targets: [("127.0.0.1", [])])
+        let open = try Self.monitor(Self.config(.tcp, port: server.port), targets: [("127.0.0.1", [])])
         defer { open.stop() }
         let connected = try Self.firstResult(open)
-        #expect(connected.health == .online)
+        #expect(connected.verdict == .online)
         #expect(connected.lastResult?.description == "TCP connected")
         // A TCP probe sends no HTTP request.
         #expect(server.requests.isEmpty)
-        let closed = Self.monitor(Self.config(.tcp, port: try freePort()), targets: [("127.0.0.1", [])])
+        let closed = try Self.monitor(Self.config(.tcp, port: try freePort()), targets: [("127.0.0.1", [])])
         defer { closed.stop() }
         #expect(try Self.firstResult(closed).lastResult?.description == "connection refused")
     }
@@ -185,15 +185,15 @@ struct ProbeIOTests {
                                                 isEnabled: true, priority: 1)])
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let monitor = HealthMonitor(logger: logger)
+        let monitor = try HealthMonitor(logger: logger)
         monitor.configure([slow, fast], generation: 0)
-        monitor.start { _ in }
+        startProbing(monitor) { _ in }
         defer { monitor.stop() }
         usleep(1_500_000)
         // While the hung probe is still waiting for its timeout, the healthy one kept its 0.2 s rhythm.
-        #expect(monitor.states[0].lastResult == nil)
+        #expect(monitor.endpoints[0].lastResult == nil)
         #expect(healthy.requests.count >= 5)
-        #expect(monitor.states[1].health == .online)
+        #expect(monitor.endpoints[1].verdict == .online)
     }
 
     @Test func updatesAreReportedOnChangeOnly() throws {
@@ -202,17 +202,17 @@ struct ProbeIOTests {
         let updates = UpdateLog()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let monitor = HealthMonitor(logger: logger)
+        let monitor = try HealthMonitor(logger: logger)
         let profile = Profile(name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
                               ttl: 30, monitor: Self.config(port: server.port, interval: 0.2, timeout: 0.15),
                               endpoints: [Endpoint(id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!,
                                                    isEnabled: true, priority: 1)])
         monitor.configure([profile], generation: 7)
-        monitor.start { updates.append($0) }
+        startProbing(monitor) { updates.append($0) }
         defer { monitor.stop() }
         #expect(eventually(within: 5) { server.requests.count >= 4 })
         // Several probes, one change (CheckingEndpoint -> Online).
-        #expect(updates.all.map(\.health.probes) == [[.online]])
+        #expect(updates.all.map(\.health.verdicts) == [[.online]])
         #expect(updates.all.map(\.generation) == [7])
         #expect(monitor.firstRoundComplete)
     }
@@ -221,8 +221,8 @@ struct ProbeIOTests {
 final class UpdateLog: @unchecked Sendable {
     // @unchecked: every access goes through `lock`.
     private let lock = NSLock()
-    private var updates: [HealthUpdate] = []
+    private var updates: [HealthReport] = []
 
-    func append(_ update: HealthUpdate) { lock.withLock { updates.append(update) } }
-    var all: [HealthUpdate] { lock.withLock { updates } }
+    func append(_ update: HealthReport) { lock.withLock { updates.append(update) } }
+    var all: [HealthReport] { lock.withLock { updates } }
 }

@@ -24,16 +24,44 @@ struct RoutePlanTests {
                 monitor: MonitorConfig(), endpoints: endpoints, maxReturn: maxReturn)
     }
 
-    /// The answered addresses (A and AAAA as text, or the CNAME) for a client, and the ECS scope.
+    /// The answered addresses (A and AAAA as text, or the CNAME) for a client, the ECS scope, and the reason at
+    /// each level, read from the route that serves; the query path's selection must agree with the explained one.
     static func answer(_ profile: Profile, in profiles: [Profile], health: HealthVector = HealthVector(endpointCount: 64),
                        client: String, source: Int = 32, locator: ClientLocator = .none,
-                       random: Double = 0.5) -> (answer: [String], scope: Int?) {
-        let result = Router.route(profile, set: ProfileSet(profiles), health: health)
-        var query = ClientQuery(address: IPAddress(client)!, sourcePrefixLength: source, locator: locator)
-        guard let index = result.plan.select(for: &query, random: { random }) else { return ([], query.scopePrefixLength) }
-        let set = result.answerSets[index]
+                       random: Double = 0.5) -> (answer: [String], scope: Int?, reasons: [String]) {
+        let table = RoutingTable(profiles: ProfileSet(profiles), health: health)
+        let route = table[profile: profiles.firstIndex { $0.name == profile.name }!]
+        let query = ClientQuery(address: IPAddress(client)!, origin: .ecs, sourcePrefixLength: source, locator: locator)
+        let (decision, scope) = route.plan.decision(for: query, random: { random })
+        var served = query
+        #expect(route.plan.select(for: &served, random: { random }) == decision.answer)
+        #expect(served.scopePrefixLength == scope)
+        let reasons = decision.steps.map { "\($0.profile): \(describe($0.reason))" }
+        guard let index = decision.answer else { return ([], scope, reasons) }
+        let set = route.answerSets[index]
         let texts = set.a.map(\.description) + set.aaaa.map(\.description) + (set.cname.map { [$0.description] } ?? [])
-        return (texts, query.scopePrefixLength)
+        return (texts, scope, reasons)
+    }
+
+    /// A reason in a compact form for the tables below (endpoints by id).
+    static func describe(_ reason: Reason) -> String {
+        switch reason {
+        case .primary(let id): "primary e\(id)"
+        case .failover(let id, let from, let status): "failover e\(id) from e\(from) \(status.rawValue)"
+        case .failOpen(let id): "fail-open e\(id)"
+        case .geographic(let id, let code, let location):
+            "geo e\(id) \(code) \(location.address.rawValue) \(location.source.rawValue) /\(location.prefixLength ?? -1)"
+        case .subnet(let id, let range): "subnet e\(id) \(range)"
+        case .subnetFallback(let id): "subnet fallback e\(id)"
+        case .weighted(let id, let weight, let total, let failOpen):
+            "weighted e\(id) \(weight)/\(total)" + (failOpen ? " fail-open" : "")
+        case .multiValue(let ids, let failOpen):
+            "multivalue " + ids.map { "e\($0)" }.joined(separator: ",") + (failOpen ? " fail-open" : "")
+        case .stopped(let id): "stopped e\(id)"
+        case .noMatch(let location): "no match" + (location.map { " \($0.source.rawValue)" } ?? "")
+        case .noEndpoints: "no endpoints"
+        case .profileDisabled: "profile disabled"
+        }
     }
 
     static let map = ClientLocator(subnets: [
@@ -43,15 +71,16 @@ struct RoutePlanTests {
     ], database: nil)
 
     @Test(arguments: [
-        ("198.51.100.7", ["127.0.0.1"], 24),      // US-TX: the state itself
-        ("198.51.100.200", ["127.0.0.2"], 25),    // US-CA: longest subnet-map prefix wins; the country maps it
-        ("203.0.113.9", ["127.0.0.3"], 24),       // DE: the grouping GEO-EU
-        ("2001:db8:5::1", ["127.0.0.3"], 48),     // RU belongs to GEO-EU in Azure's table
-        ("192.0.2.1", ["127.0.0.4"], 24),         // TR belongs to GEO-ME
-        ("100.64.1.1", ["127.0.0.2"], 16),        // MX belongs to GEO-NA (Azure), mapped by the grouping
-        ("10.0.0.1", ["127.0.0.5"], 32),          // unmapped: WORLD, scope is the source prefix
+        ("198.51.100.7", ["127.0.0.1"], 24, "geo e0 US-TX ecs subnets /24"),  // US-TX: the state itself
+        // US-CA: longest subnet-map prefix wins; the country maps it
+        ("198.51.100.200", ["127.0.0.2"], 25, "geo e1 US ecs subnets /25"),
+        ("203.0.113.9", ["127.0.0.3"], 24, "geo e2 GEO-EU ecs subnets /24"),  // DE: the grouping GEO-EU
+        ("2001:db8:5::1", ["127.0.0.3"], 48, "geo e2 GEO-EU ecs subnets /48"),  // RU is in GEO-EU in Azure's table
+        ("192.0.2.1", ["127.0.0.4"], 24, "geo e3 GEO-ME ecs subnets /24"),  // TR belongs to GEO-ME
+        ("100.64.1.1", ["127.0.0.2"], 16, "geo e1 GEO-NA ecs subnets /16"),  // MX is in GEO-NA (Azure)
+        ("10.0.0.1", ["127.0.0.5"], 32, "geo e4 WORLD ecs none /-1"),  // unmapped: WORLD, scope the source prefix
     ])
-    func geographicMostSpecificWins(_ client: String, _ expected: [String], _ scope: Int) {
+    func geographicMostSpecificWins(_ client: String, _ expected: [String], _ scope: Int, _ reason: String) {
         let top = Self.profile("geo", .geographic, [
             Self.external(0, "127.0.0.1", geo: ["US-TX"]), Self.external(1, "127.0.0.2", geo: ["US", "GEO-NA"]),
             Self.external(2, "127.0.0.3", geo: ["GEO-EU"]), Self.external(3, "127.0.0.4", geo: ["GEO-ME"]),
@@ -60,6 +89,7 @@ struct RoutePlanTests {
         let source = client.contains(":") ? 128 : 32
         let result = Self.answer(top, in: [top], client: client, source: source, locator: Self.map)
         #expect(result.answer == expected)
+        #expect(result.reasons == ["geo: \(reason)"])
         #expect(result.scope == (client.contains(":") && scope == 32 ? 128 : scope))
     }
 
@@ -73,10 +103,12 @@ struct RoutePlanTests {
         // Disabled endpoints are skipped while matching: DE falls through to GEO-EU.
         #expect(Self.answer(top, in: profiles, client: "203.0.113.1", locator: Self.map).answer == ["127.0.0.2"])
         // A Stopped match is NODATA, without walking further up.
-        #expect(Self.answer(top, in: profiles, client: "192.0.2.1", locator: Self.map).answer == [])
+        let stopped = Self.answer(top, in: profiles, client: "192.0.2.1", locator: Self.map)
+        #expect(stopped.answer == [] && stopped.reasons == ["geo: stopped e3"])
         // No match and no WORLD: NODATA, scope the source prefix.
         let noMatch = Self.answer(top, in: profiles, client: "10.1.1.1", source: 24, locator: Self.map)
         #expect(noMatch.answer == [] && noMatch.scope == 24)
+        #expect(noMatch.reasons == ["geo: no match none"])
     }
 
     @Test func nestedAnswersTheLeafAndFailsOverInsideTheChild() {
@@ -85,46 +117,55 @@ struct RoutePlanTests {
         let top = Self.profile("app", .geographic, [Self.nested(2, "east", geo: ["GEO-NA"]),
                                                     Self.external(3, "127.0.0.51", geo: ["WORLD"])])
         var health = HealthVector(endpointCount: 4)
-        #expect(Self.answer(top, in: [east, top], health: health, client: "198.51.100.1",
-                            locator: Self.map).answer == ["127.0.0.21"])
+        let first = Self.answer(top, in: [east, top], health: health, client: "198.51.100.1", locator: Self.map)
+        #expect(first.answer == ["127.0.0.21"])
+        #expect(first.reasons == ["app: geo e2 GEO-NA ecs subnets /24", "east: primary e0"])
         health[0] = .degraded
-        #expect(Self.answer(top, in: [east, top], health: health, client: "198.51.100.1",
-                            locator: Self.map).answer == ["127.0.0.22"])
+        let failedOver = Self.answer(top, in: [east, top], health: health, client: "198.51.100.1", locator: Self.map)
+        #expect(failedOver.answer == ["127.0.0.22"])
+        #expect(failedOver.reasons == ["app: geo e2 GEO-NA ecs subnets /24", "east: failover e1 from e0 Degraded"])
         // Both down: the child fails open, and Geographic still returns its match.
         health[1] = .degraded
-        #expect(Self.answer(top, in: [east, top], health: health, client: "198.51.100.1",
-                            locator: Self.map).answer == ["127.0.0.21"])
+        let failedOpen = Self.answer(top, in: [east, top], health: health, client: "198.51.100.1", locator: Self.map)
+        #expect(failedOpen.answer == ["127.0.0.21"])
+        #expect(failedOpen.reasons == ["app: geo e2 GEO-NA ecs subnets /24", "east: fail-open e0"])
     }
 
     @Test func nestingThreeLevelsDeep() {
         let leaf = Self.profile("leaf", .priority, [Self.external(0, "2001:db8::21")])
         let middle = Self.profile("middle", .priority, [Self.nested(1, "leaf")])
         let top = Self.profile("top", .priority, [Self.nested(2, "middle")])
-        #expect(Self.answer(top, in: [leaf, middle, top], client: "127.0.0.1").answer == ["2001:db8::21"])
+        let result = Self.answer(top, in: [leaf, middle, top], client: "127.0.0.1")
+        #expect(result.answer == ["2001:db8::21"])
+        #expect(result.reasons == ["top: primary e2", "middle: primary e1", "leaf: primary e0"])
     }
 
     @Test func minChildEndpointThresholds() {
         let v6only = Self.profile("v6only", .priority, [Self.external(0, "2001:db8::1"), Self.external(1, "2001:db8::2")])
         let mixed = Self.profile("mixed", .priority, [Self.external(2, "127.0.0.31"), Self.external(3, "2001:db8::3")])
-        var health = HealthVector(probes: Array(repeating: .online, count: 4))
-        let set = ProfileSet([v6only, mixed])
-        func status(_ endpoint: Endpoint, _ parent: Profile) -> MonitorStatus {
-            Router.status(of: endpoint, in: parent, set: set, health: health)
+        let off = Self.profile("off", .priority, enabled: false, [Self.external(4, "127.0.0.1")])
+        /// The status of a nested endpoint towards `child` with these thresholds, as routing computes it.
+        func status(_ nested: Endpoint, _ verdicts: [MonitorStatus]) -> MonitorStatus {
+            let parent = Self.profile("parent", .priority, [nested])
+            let table = RoutingTable(profiles: ProfileSet([v6only, mixed, off, parent]),
+                                     health: HealthVector(verdicts: verdicts + [.checkingEndpoint]))
+            return table[profile: 3].statuses[0]
         }
-        let needsV4 = Self.nested(4, "v6only", min4: 1)
-        let parent = Self.profile("parent", .priority, [needsV4, Self.nested(5, "mixed", priority: 2)])
-        #expect(status(needsV4, parent) == .degraded)
-        #expect(status(Self.nested(6, "v6only", min6: 2), parent) == .online)
-        #expect(status(Self.nested(6, "v6only", min: 3), parent) == .degraded)
-        #expect(Self.answer(parent, in: [v6only, mixed, parent], health: health, client: "127.0.0.1").answer
-            == ["127.0.0.31"])
-        health = HealthVector(probes: [.checking, .online, .online, .online])
-        #expect(status(Self.nested(6, "v6only", min: 2), parent) == .checkingEndpoint)
-        health = HealthVector(probes: [.degraded, .degraded, .online, .online])
-        #expect(status(Self.nested(6, "v6only"), parent) == .degraded)
-        let disabledChild = Self.profile("off", .priority, enabled: false, [Self.external(7, "127.0.0.1")])
-        #expect(Router.status(of: Self.nested(8, "off"), in: parent, set: ProfileSet([disabledChild]),
-                              health: health) == .stopped)
+        let online: [MonitorStatus] = Array(repeating: .online, count: 4)
+        #expect(status(Self.nested(5, "v6only", min4: 1), online) == .degraded)
+        #expect(status(Self.nested(5, "v6only", min6: 2), online) == .online)
+        #expect(status(Self.nested(5, "v6only", min: 3), online) == .degraded)
+        #expect(status(Self.nested(5, "v6only", min: 2), [.checkingEndpoint, .online, .online, .online])
+            == .checkingEndpoint)
+        #expect(status(Self.nested(5, "v6only"), [.degraded, .degraded, .online, .online]) == .degraded)
+        #expect(status(Self.nested(5, "off"), online) == .stopped)
+        // The first child lacks an IPv4 endpoint: the parent fails over to the second, and says why.
+        let parent = Self.profile("parent", .priority, [Self.nested(5, "v6only", min4: 1),
+                                                        Self.nested(6, "mixed", priority: 2)])
+        let result = Self.answer(parent, in: [v6only, mixed, parent], health: HealthVector(verdicts: online),
+                                 client: "127.0.0.1")
+        #expect(result.answer == ["127.0.0.31"])
+        #expect(result.reasons == ["parent: failover e6 from e5 Degraded", "mixed: primary e2"])
     }
 
     @Test func subnetMethodRangesFallbackAndScope() {
@@ -138,16 +179,24 @@ struct RoutePlanTests {
         ])
         #expect(Self.answer(top, in: [top], client: "192.0.2.77").answer == ["127.0.0.1"])
         #expect(Self.answer(top, in: [top], client: "192.0.2.77").scope == 24)
+        #expect(Self.answer(top, in: [top], client: "192.0.2.77").reasons == ["sub: subnet e0 192.0.2.0/24"])
         // A first-last range decides nothing CIDR-shaped: the scope is the source prefix.
         #expect(Self.answer(top, in: [top], client: "198.51.100.15", source: 32).scope == 32)
         #expect(Self.answer(top, in: [top], client: "198.51.100.15").answer == ["127.0.0.2"])
         #expect(Self.answer(top, in: [top], client: "2001:db8::5", source: 56).answer == ["127.0.0.2"])
         // A disabled endpoint's ranges do not exist: the fallback answers.
         #expect(Self.answer(top, in: [top], client: "10.1.1.1").answer == ["127.0.0.9"])
+        #expect(Self.answer(top, in: [top], client: "10.1.1.1").reasons == ["sub: subnet fallback e3"])
+        // A range whose endpoint is Degraded answers the fallback, and says so.
+        var health = HealthVector(endpointCount: 4)
+        health[0] = .degraded
+        let moved = Self.answer(top, in: [top], health: health, client: "192.0.2.77")
+        #expect(moved.answer == ["127.0.0.9"] && moved.reasons == ["sub: subnet fallback e3"] && moved.scope == 24)
         let noFallback = Self.profile("sub", .subnet, [Self.external(0, "127.0.0.1", subnets: [
             SubnetRange(network: IPNetwork("192.0.2.0/24")!),
         ])])
         #expect(Self.answer(noFallback, in: [noFallback], client: "10.1.1.1").answer == [])
+        #expect(Self.answer(noFallback, in: [noFallback], client: "10.1.1.1").reasons == ["sub: no match"])
     }
 
     @Test func weightedDistribution() {
@@ -167,6 +216,13 @@ struct RoutePlanTests {
         health[1] = .degraded
         let result = Self.answer(top, in: [top], health: health, client: "127.0.0.1", random: 0.9)
         #expect(result.answer == ["127.0.0.1"] && result.scope == nil)
+        // One candidate left: the choice is made when the plan is built, not per query.
+        #expect(result.reasons == ["w: weighted e0 1/1"])
+        #expect(Self.answer(top, in: [top], client: "127.0.0.1", random: 0.9).reasons == ["w: weighted e1 3/4"])
+        // Both Degraded: every enabled endpoint is drawn from again (fail-open).
+        health[0] = .degraded
+        #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1", random: 0.1).reasons
+            == ["w: weighted e0 1/4 fail-open"])
     }
 
     @Test func multiValueAnswersUpToMaxReturnOfEachFamily() {
@@ -177,9 +233,14 @@ struct RoutePlanTests {
         var health = HealthVector(endpointCount: 4)
         #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").answer
             == ["127.0.0.1", "127.0.0.2", "2001:db8::1"])
+        #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").reasons == ["mv: multivalue e0,e1,e3"])
         health[0] = .degraded
         #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").answer
             == ["127.0.0.2", "127.0.0.3", "2001:db8::1"])
+        #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").reasons == ["mv: multivalue e1,e2,e3"])
+        let allDown = HealthVector(verdicts: Array(repeating: .degraded, count: 4))
+        #expect(Self.answer(top, in: [top], health: allDown, client: "127.0.0.1").reasons
+            == ["mv: multivalue e0,e1,e3 fail-open"])
     }
 
     @Test func azureGroupingsAreAzuresNotContinents() {

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
+import TMHealth
 import TMRouting
 import TMStatus
+import Testing
 
-/// Status lines as a pure function of profiles, health and runtime counters.
+/// Status lines as a pure function of the routing that serves, monitor histories and answer counts.
 struct StatusReportTests {
     static let zone = DomainName("tm.example.")!
 
@@ -15,17 +16,19 @@ struct StatusReportTests {
                 ])
     }
 
-    static func input(_ health: [ProbeHealth], profile: Profile = profile()) -> StatusInput {
-        let since = Date(timeIntervalSince1970: 1_800_000_000)
-        return StatusInput(zone: zone, profiles: [profile], health: HealthVector(probes: health), endpoints: [
-            EndpointRuntime(since: since, lastResult: "connection refused", latency: 0.0004, consecutiveFailures: 3,
-                            answered: 12),
-            EndpointRuntime(since: nil, lastResult: nil, latency: nil, consecutiveFailures: 0, answered: 0),
-        ], started: since, lastReload: ReloadRecord(time: since, succeeded: false, errorCount: 2))
+    static let since = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func input(_ verdicts: [MonitorStatus], profiles: [Profile] = [profile()]) -> StatusInput {
+        let routing = RoutingTable(profiles: ProfileSet(profiles), health: HealthVector(verdicts: verdicts))
+        return StatusInput(zone: zone, routing: routing, endpoints: [
+            EndpointHealth(verdict: verdicts[0], consecutiveFailures: 3,
+                           lastResult: .failure(.connectionRefused, latency: 0.0004), since: since),
+            EndpointHealth(verdict: verdicts[1], consecutiveFailures: 0, lastResult: nil, since: nil),
+        ], answered: [12, 0], started: since, lastReload: ReloadRecord(time: since, succeeded: false, errorCount: 2))
     }
 
     @Test func profileLines() {
-        let lines = StatusReport.profile(Self.profile(), Self.input([.degraded, .online]))
+        let lines = StatusReport.profile(0, Self.input([.degraded, .online]))
         #expect(lines == [
             "profile=app method=Priority status=Degraded answer=region",
             "endpoint=mec priority=1 target=127.0.0.11 status=Degraded since=2027-01-15T08:00:00Z "
@@ -35,35 +38,69 @@ struct StatusReportTests {
     }
 
     @Test func failOpenIsShown() {
-        let lines = StatusReport.profile(Self.profile(), Self.input([.degraded, .degraded]))
+        let lines = StatusReport.profile(0, Self.input([.degraded, .degraded]))
         #expect(lines.first == "profile=app method=Priority status=Degraded answer=mec fail-open")
     }
 
     @Test func zoneLines() {
-        #expect(StatusReport.zone(Self.input([.checking, .checking])) == [
+        #expect(StatusReport.zone(Self.input([.checkingEndpoint, .checkingEndpoint])) == [
             "zone=tm.example. profiles=1 started=2027-01-15T08:00:00Z reload=2027-01-15T08:00:00Z failed errors=2",
             "profile=app method=Priority status=CheckingEndpoints answer=mec",
         ])
-        #expect(StatusReport.zone(Self.input([.online, .online], profile: Self.profile(enabled: false))).last
+        #expect(StatusReport.zone(Self.input([.online, .online], profiles: [Self.profile(enabled: false)])).last
             == "profile=app method=Priority status=Disabled answer=none")
     }
 
     @Test(arguments: [
-        ([ProbeHealth.online, .degraded], "Degraded"), ([.online, .checking], "Online"),
-        ([.checking, .checking], "CheckingEndpoints"),
+        ([MonitorStatus.online, .degraded], "Degraded"), ([.online, .checkingEndpoint], "Online"),
+        ([.checkingEndpoint, .checkingEndpoint], "CheckingEndpoints"),
     ])
-    func azureProfileStatus(_ health: [ProbeHealth], _ expected: String) {
-        #expect(StatusReport.profileStatus(Self.profile(), Self.input(health)) == expected)
+    func azureProfileStatus(_ verdicts: [MonitorStatus], _ expected: String) {
+        #expect(Self.input(verdicts).routing[profile: 0].profileStatus.rawValue == expected)
     }
 
-    @Test func longLinesAreClippedTo255Bytes() {
+    @Test func longLinesAreClippedTo255BytesOnACharacterBoundary() {
         let long = Profile(name: String(repeating: "p", count: 63), fqdn: Self.zone.prepending("app"), isEnabled: true,
                            method: .priority, ttl: 30, monitor: MonitorConfig(), endpoints: [
                                Endpoint(id: 0, name: String(repeating: "e", count: 300),
                                         target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1),
+                               Endpoint(id: 1, name: "x" + String(repeating: "é", count: 200),
+                                        target: EndpointTarget("127.0.0.12")!, isEnabled: true, priority: 2),
                            ])
-        let lines = StatusReport.profile(long, Self.input([.online]))
+        let lines = StatusReport.profile(0, Self.input([.online, .online], profiles: [long]))
         #expect(lines.allSatisfy { $0.utf8.count <= 255 })
         #expect(lines[1].utf8.count == 255)
+        // "endpoint=x" is 10 bytes, then two-byte characters: the cut may not split one.
+        #expect(lines[2].utf8.count == 254 && lines[2].hasSuffix("é"))
+    }
+
+    /// A Geographic parent over a Priority child: the explanation names where the client was located and each
+    /// level's choice, read from the same plan that serves.
+    @Test func explanationFollowsEveryLevel() {
+        let east = Profile(name: "east", fqdn: Self.zone.prepending("east"), isEnabled: true, method: .priority,
+                           ttl: 30, monitor: MonitorConfig(), endpoints: [
+                               Endpoint(id: 0, name: "mec", target: EndpointTarget("127.0.0.21")!, isEnabled: true,
+                                        priority: 1),
+                               Endpoint(id: 1, name: "region", target: EndpointTarget("127.0.0.22")!, isEnabled: true,
+                                        priority: 2),
+                           ])
+        let top = Profile(name: "svc", fqdn: Self.zone.prepending("svc"), isEnabled: true, method: .geographic,
+                          ttl: 30, monitor: MonitorConfig(), endpoints: [
+                              Endpoint(id: 2, name: "to-east", target: .name(Self.zone.prepending("east")),
+                                       isEnabled: true, priority: 1, geoMapping: ["US"],
+                                       nested: NestedTarget(profile: "east")),
+                          ])
+        let locator = ClientLocator(subnets: [(IPNetwork("198.51.100.0/24")!, "US-NY")], database: nil)
+        let client = ClientQuery(address: IPAddress("198.51.100.0")!, origin: .ecs, sourcePrefixLength: 24,
+                                 locator: locator)
+        let base = Self.input([.degraded, .online, .checkingEndpoint], profiles: [east, top])
+        let input = StatusInput(zone: Self.zone, routing: base.routing, endpoints: [], answered: [], started: Self.since,
+                                lastReload: nil)
+        #expect(StatusReport.explanation(1, for: client, input) == [
+            "client=198.51.100.0/24 location=US-NY,US,GEO-NA,WORLD source=subnets network=/24",
+            "path=geo US via subnets /24 (ECS) > east: failover from mec (Degraded)",
+            "answer=region target=127.0.0.22 profile=east pick=failover_from_mec_(Degraded) scope=24",
+        ])
+        #expect(StatusReport.zone(input).last == "profile=svc method=Geographic status=Online answer=per-query")
     }
 }

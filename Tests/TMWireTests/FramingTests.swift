@@ -6,7 +6,7 @@ struct FramingTests {
     static let table = TestZone.table()
 
     func respond(_ query: [UInt8], _ table: AnswerTable = Self.table, transport: Transport = .udp) -> [UInt8]? {
-        query.withUnsafeBytes { DNSResponder.respond(to: $0, table: table, transport: transport)?.bytes }
+        TestZone.respond(query, table, transport: transport)
     }
 
     @Test func idFlagsAndQuestionCaseAreKept() throws {

@@ -104,14 +104,26 @@ enum TestZone {
         return ZoneConfig(apex: apex, soa: soa, nameservers: servers, addresses: addresses)
     }
 
-    static func table(nameservers: Int = 1) -> AnswerTable {
-        let content = ZoneContent.build(zone: zone(nameservers: nameservers), profiles: profiles,
-                                        health: HealthVector(endpointCount: 8), serial: 2026112701)
-        return AnswerTable(content: content, identity: ServerIdentity(version: "edgetm 9.9", hostname: "edge-1"))
+    static let identity = ServerIdentity(version: "edgetm 9.9", hostname: "edge-1")
+
+    static func table(nameservers: Int = 1, health: HealthVector = HealthVector(endpointCount: 8)) -> AnswerTable {
+        let routing = RoutingTable(profiles: ProfileSet(profiles), health: health)
+        return try! AnswerTable(zone: zone(nameservers: nameservers), routing: routing, serial: 2026112701,
+                                identity: identity)
+    }
+
+    /// The response bytes, or nil when the query is dropped.
+    static func respond(_ query: [UInt8], _ table: AnswerTable, transport: Transport = .udp) -> [UInt8]? {
+        query.withUnsafeBytes { packet in
+            var out = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
+            let written = out.withUnsafeMutableBytes {
+                DNSResponder.respond(to: packet, into: $0, table: table, transport: transport)
+            }
+            return written.map { Array(out[0..<$0.length]) }
+        }
     }
 
     static func ask(_ table: AnswerTable, _ query: [UInt8], transport: Transport = .udp) -> ParsedResponse? {
-        query.withUnsafeBytes { DNSResponder.respond(to: $0, table: table, transport: transport)?.bytes }
-            .flatMap(ParsedResponse.init)
+        respond(query, table, transport: transport).flatMap(ParsedResponse.init)
     }
 }

@@ -10,21 +10,23 @@ CURLcode ccurl_easy_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode ccurl_easy_setopt_string(CURL *handle, CURLoption option, const char *value);
 CURLcode ccurl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode ccurl_easy_setopt_write_callback(CURL *handle, ccurl_write_callback callback);
-CURLMcode ccurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
-CURLcode ccurl_easy_getinfo_pointer(CURL *handle, CURLINFO info, void **value);
 
 /// libcurl's multi_socket interface over one epoll set (see ccurl_socket_driver.c). Not thread-safe, except
 /// ccurl_socket_driver_wake.
 typedef struct ccurl_socket_driver ccurl_socket_driver;
 
-/// Installs itself as `multi`'s socket and timer callbacks. NULL if epoll or eventfd cannot be set up.
-ccurl_socket_driver *ccurl_socket_driver_new(CURLM *multi);
+/// Installs itself as `multi`'s socket and timer callbacks. NULL if that fails: with `*curl_error` set when curl
+/// refused a callback, with `*curl_error` CURLM_OK and errno set when calloc, epoll or eventfd failed.
+ccurl_socket_driver *ccurl_socket_driver_new(CURLM *multi, CURLMcode *curl_error);
+/// Uninstalls the callbacks from the multi handle and frees the driver; NULL is ignored.
 void ccurl_socket_driver_free(ccurl_socket_driver *driver);
 /// Waits up to `max_wait_ms` (less if curl's timer is due sooner) for socket events or a wake-up, and hands them
-/// and an expired timer to curl. Finished transfers are then in curl_multi_info_read. -1 on error.
-int ccurl_socket_driver_run(ccurl_socket_driver *driver, int max_wait_ms);
+/// and an expired timer to curl. Finished transfers are then in curl_multi_info_read. Returns the number of events,
+/// or -1 with errno set when epoll_wait failed; `*curl_error` is the first code other than CURLM_OK that
+/// curl_multi_socket_action returned, CURLM_OK if none did.
+int ccurl_socket_driver_run(ccurl_socket_driver *driver, int max_wait_ms, CURLMcode *curl_error);
 /// Makes a waiting ccurl_socket_driver_run return; callable from any thread.
 void ccurl_socket_driver_wake(ccurl_socket_driver *driver);
 

@@ -1,0 +1,27 @@
+import Synchronization
+
+/// An endpoint by its names, which survive reloads (ids do not).
+public struct EndpointKey: Hashable, Sendable {
+    public let profile: String
+    public let endpoint: String
+}
+
+/// How often each endpoint was handed out, summed over listener threads. Threads count privately and add their
+/// counts here about once a second, so the query path takes no lock.
+public final class AnswerCounters: Sendable {
+    private let totals = Mutex<[EndpointKey: UInt64]>([:])
+
+    /// `counts[id]`: answers that handed out endpoint `id` of `snapshot`.
+    func add(_ counts: [UInt64], in snapshot: ServingSnapshot) {
+        let keys = snapshot.endpointKeys
+        totals.withLock { totals in
+            for (id, count) in zip(keys.indices, counts) where count > 0 { totals[keys[id], default: 0] += count }
+        }
+    }
+
+    /// The totals for `snapshot`'s endpoints, by endpoint id.
+    func byEndpoint(of snapshot: ServingSnapshot) -> [UInt64] {
+        let keys = snapshot.endpointKeys
+        return totals.withLock { totals in keys.map { totals[$0] ?? 0 } }
+    }
+}

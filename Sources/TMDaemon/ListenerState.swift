@@ -1,0 +1,56 @@
+import TMRouting
+import TMSystem
+import TMWire
+
+/// One listener thread's private state: its snapshot view and its uncounted answers.
+struct ListenerState {
+    private var reader: SnapshotReader
+    /// By endpoint id of `tallySnapshot`.
+    private var tally: [UInt64]
+    private var tallySnapshot: ServingSnapshot
+    private var lastFlush = monotonicSeconds()
+    private let context: ListenerContext
+    private let beat: Int
+
+    init(context: ListenerContext) {
+        self.context = context
+        reader = SnapshotReader(store: context.store)
+        tallySnapshot = context.store.snapshot
+        tally = Self.emptyTally(for: tallySnapshot)
+        beat = context.heartbeat.register()
+    }
+
+    /// Writes the response to one query into `out` (`DNSResponder.maxResponseSize` bytes) and counts it;
+    /// returns its length, or nil for no response.
+    mutating func respond(to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
+                          into out: UnsafeMutableRawBufferPointer) -> Int? {
+        let snapshot = reader.current()
+        if snapshot !== tallySnapshot {
+            flush(now: monotonicSeconds())
+            tallySnapshot = snapshot
+            tally = Self.emptyTally(for: snapshot)
+        }
+        guard let response = DNSResponder.respond(to: packet, into: out, table: snapshot.table, transport: transport,
+                                                  client: client, status: context.status) else { return nil }
+        if response.endpointID >= 0, Int(response.endpointID) < tally.count { tally[Int(response.endpointID)] += 1 }
+        return response.length
+    }
+
+    private static func emptyTally(for snapshot: ServingSnapshot) -> [UInt64] {
+        [UInt64](repeating: 0, count: snapshot.endpointKeys.count)
+    }
+
+    /// Called at least once a second by the listener loop: proves the thread is alive and hands over counts.
+    mutating func tick() {
+        let now = monotonicSeconds()
+        context.heartbeat.beat(beat, at: now)
+        if now - lastFlush >= 1 { flush(now: now) }
+    }
+
+    private mutating func flush(now: Double) {
+        lastFlush = now
+        guard tally.contains(where: { $0 > 0 }) else { return }
+        context.counters.add(tally, in: tallySnapshot)
+        for index in tally.indices { tally[index] = 0 }
+    }
+}

@@ -1,0 +1,18 @@
+import Foundation
+import TMRouting
+
+/// One endpoint's monitor history as status reports show it.
+public struct EndpointHealth: Sendable, Hashable {
+    public let verdict: MonitorStatus
+    public let consecutiveFailures: Int
+    public let lastResult: ProbeResult?
+    /// Since when the verdict holds; nil while the endpoint has neither been probed nor restored.
+    public let since: Date?
+
+    public init(verdict: MonitorStatus, consecutiveFailures: Int, lastResult: ProbeResult?, since: Date?) {
+        self.verdict = verdict
+        self.consecutiveFailures = consecutiveFailures
+        self.lastResult = lastResult
+        self.since = since
+    }
+}
