@@ -76,31 +76,32 @@ final class Publisher: Sendable {
 
     private func run() {
         while true {
-            let deadline = worker.withLock { $0.stateFileDue }
-            if let deadline {
-                let wait = max(0, deadline - monotonicSeconds())
-                if wakeup.wait(timeout: .now() + wait) == .timedOut {
-                    worker.withLock { $0.writeStateFile(now: monotonicSeconds()) }
-                    continue
-                }
+            // Checked before waiting, so that a stream of events never holds the state file back.
+            let due = worker.withLock { $0.stateFileDue }
+            if let due, due <= monotonicSeconds() {
+                worker.withLock { $0.writeStateFile(now: monotonicSeconds()) }
+                continue
+            }
+            if let due {
+                guard wakeup.wait(timeout: .now() + (due - monotonicSeconds())) == .success else { continue }
             } else {
                 wakeup.wait()
             }
-            var events = queue.withLock { queue in
-                defer { queue.removeAll() }
-                return queue
-            }
+            var events = takeQueued()
             if events.isEmpty { continue }
             if events.allSatisfy({ if case .health = $0 { true } else { false } }) {
                 // Results of one probe round finish within milliseconds of each other: one snapshot for all.
                 usleep(useconds_t(Self.coalescingWindow * 1_000_000))
-                events += queue.withLock { queue in
-                    defer { queue.removeAll() }
-                    return queue
-                }
+                events += takeQueued()
             }
-            let stopped = worker.withLock { $0.handle(events) }
-            if stopped { return }
+            if worker.withLock({ $0.handle(events) }) { return }
+        }
+    }
+
+    private func takeQueued() -> [Event] {
+        queue.withLock { queue in
+            defer { queue.removeAll() }
+            return queue
         }
     }
 }
