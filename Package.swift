@@ -51,6 +51,7 @@ let package = Package(
 
         .testTarget(name: "TMRoutingTests", dependencies: ["TMRouting"]),
         .testTarget(name: "TMConfigTests", dependencies: ["TMConfig", "TMRouting"]),
+        .testTarget(name: "TMGeoIPTests", dependencies: ["TMGeoIP", "TMRouting"]),
         .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting", "TMHealth"]),
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
