@@ -9,7 +9,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps build release run test check demo install clean
+.PHONY: deps build release run test check demo install clean format lint
 
 # Installs only what is missing, so repeated runs do not touch apt.
 deps:
@@ -49,6 +49,16 @@ install: release
 		install -D -m 0644 Config/production/profiles/app.json $(DESTDIR)/etc/edgetm/profiles/app.json; \
 	fi
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+# Formatting: swift-format ships with the toolchain (`swift format` runs /opt/swift/usr/bin/swift-format);
+# both targets read .swift-format. `make lint` is what CI and the pre-stop hook run.
+FORMAT_PATHS = Package.swift Sources Tests
+
+format:
+	$(SWIFT) format format --configuration .swift-format --in-place --recursive --parallel $(FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --configuration .swift-format --strict --recursive --parallel $(FORMAT_PATHS)
 
 clean:
 	rm -rf .build

@@ -24,17 +24,19 @@ public enum ConfigLoader {
         guard let settings, let locator, !log.hasErrors else {
             return LoadResult(configuration: nil, issues: log.issues)
         }
-        let configuration = Configuration(directory: directory, listen: settings.listen, zone: settings.zone,
-                                          profiles: number(drafts, zone: settings.zone),
-                                          statusAllow: settings.statusAllow, stateFile: settings.stateFile,
-                                          stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator)
+        let configuration = Configuration(
+            directory: directory, listen: settings.listen, zone: settings.zone,
+            profiles: number(drafts, zone: settings.zone),
+            statusAllow: settings.statusAllow, stateFile: settings.stateFile,
+            stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator)
         return LoadResult(configuration: configuration, issues: log.issues)
     }
 
     static func readDocument(directory: String, file: String, log: IssueLog) -> JSONValue? {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? "permission denied or not a file" : "no such file"
+            let reason =
+                FileManager.default.fileExists(atPath: url.path) ? "permission denied or not a file" : "no such file"
             log.error(file, "", "cannot be read: \(reason)")
             return nil
         }
@@ -69,14 +71,17 @@ public enum ConfigLoader {
                 names[draft.name.lowercased()] = draft.file
             }
             if let first = relativeNames[draft.relativeName.lowercased()] {
-                log.error(draft.file, draft.relativeNamePath,
-                          "\"\(draft.relativeName)\" is already the relativeName of the profile in \(first)")
+                log.error(
+                    draft.file, draft.relativeNamePath,
+                    "\"\(draft.relativeName)\" is already the relativeName of the profile in \(first)")
             } else {
                 relativeNames[draft.relativeName.lowercased()] = draft.file
             }
             if let apex = zone?.apex, addressNames.contains(apex.prepending(draft.relativeName)) {
-                log.error(draft.file, draft.relativeNamePath, "\(apex.prepending(draft.relativeName)) already has "
-                    + "addresses in \(serverFile) zone.addresses")
+                log.error(
+                    draft.file, draft.relativeNamePath,
+                    "\(apex.prepending(draft.relativeName)) already has "
+                        + "addresses in \(serverFile) zone.addresses")
             }
         }
     }
@@ -84,23 +89,27 @@ public enum ConfigLoader {
     /// Endpoint ids run across profiles in file and list order, so health can be one flat array.
     private static func number(_ drafts: [ProfileDraft], zone: ZoneConfig) -> [Profile] {
         var nextID = 0
-        let fqdns = Dictionary(drafts.map { ($0.name.lowercased(), zone.apex.prepending($0.relativeName)) },
-                               uniquingKeysWith: { first, _ in first })
+        let fqdns = Dictionary(
+            drafts.map { ($0.name.lowercased(), zone.apex.prepending($0.relativeName)) },
+            uniquingKeysWith: { first, _ in first })
         return drafts.map { draft in
             let endpoints = draft.endpoints.map { endpoint in
                 defer { nextID += 1 }
                 // A nested endpoint shows its child's name where others show their target.
-                let target = endpoint.nested.flatMap { fqdns[$0.profile.lowercased()] }.map(EndpointTarget.name)
+                let target =
+                    endpoint.nested.flatMap { fqdns[$0.profile.lowercased()] }.map(EndpointTarget.name)
                     ?? endpoint.target
-                return Endpoint(id: nextID, name: endpoint.name, target: target,
-                                isEnabled: endpoint.isEnabled, priority: endpoint.priority,
-                                alwaysServe: endpoint.alwaysServe, customHeaders: endpoint.customHeaders,
-                                weight: endpoint.weight, geoMapping: endpoint.geoMapping, subnets: endpoint.subnets,
-                                nested: endpoint.nested)
+                return Endpoint(
+                    id: nextID, name: endpoint.name, target: target,
+                    isEnabled: endpoint.isEnabled, priority: endpoint.priority,
+                    alwaysServe: endpoint.alwaysServe, customHeaders: endpoint.customHeaders,
+                    weight: endpoint.weight, geoMapping: endpoint.geoMapping, subnets: endpoint.subnets,
+                    nested: endpoint.nested)
             }
-            return Profile(name: draft.name, fqdn: zone.apex.prepending(draft.relativeName),
-                           isEnabled: draft.isEnabled, method: draft.method, ttl: draft.ttl,
-                           monitor: draft.monitor, endpoints: endpoints, maxReturn: draft.maxReturn)
+            return Profile(
+                name: draft.name, fqdn: zone.apex.prepending(draft.relativeName),
+                isEnabled: draft.isEnabled, method: draft.method, ttl: draft.ttl,
+                monitor: draft.monitor, endpoints: endpoints, maxReturn: draft.maxReturn)
         }
     }
 }

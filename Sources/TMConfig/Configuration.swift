@@ -17,9 +17,11 @@ public struct Configuration: Sendable {
 
     public var endpointCount: Int { profiles.reduce(0) { $0 + $1.endpoints.count } }
 
-    public init(directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile],
-                statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600,
-                locator: ClientLocator = .none) {
+    public init(
+        directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile],
+        statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600,
+        locator: ClientLocator = .none
+    ) {
         self.directory = directory
         self.listen = listen
         self.zone = zone

@@ -35,8 +35,9 @@ enum EndpointReader {
         let weight = properties.integer("weight", in: 1...1000).map { Int($0) } ?? 1
         let geoMapping = readGeoMapping(properties)
         let subnets = readSubnets(properties)
-        properties.finish(ignoring: ProfileReader.ignoredEndpointKeys.union(["name", "type"]),
-                          unimplemented: ProfileReader.unimplementedEndpointKeys)
+        properties.finish(
+            ignoring: ProfileReader.ignoredEndpointKeys.union(["name", "type"]),
+            unimplemented: ProfileReader.unimplementedEndpointKeys)
         guard let name, type != nil, let target else { return nil }
         let draft = ProfileDraft.EndpointDraft(
             name: name, namePath: top.path(of: "name"), target: target, isEnabled: status != "Disabled",
@@ -59,8 +60,10 @@ enum EndpointReader {
         case "nestedendpoints":
             return "nestedEndpoints"
         case "azureendpoints":
-            top.error("type", "\"\(text)\" refers to Azure resources, which edgetm cannot look up; "
-                + "use externalEndpoints with the resource's address or DNS name")
+            top.error(
+                "type",
+                "\"\(text)\" refers to Azure resources, which edgetm cannot look up; "
+                    + "use externalEndpoints with the resource's address or DNS name")
         default:
             top.error("type", "\"\(text)\" is not an endpoint type; use \"externalEndpoints\" or \"nestedEndpoints\"")
         }
@@ -88,16 +91,19 @@ enum EndpointReader {
             properties.error("target", "is required: the name of the child profile")
             return nil
         }
-        return NestedTarget(profile: child, minChildEndpoints: minimum, minChildEndpointsIPv4: minimum4,
-                            minChildEndpointsIPv6: minimum6)
+        return NestedTarget(
+            profile: child, minChildEndpoints: minimum, minChildEndpointsIPv4: minimum4,
+            minChildEndpointsIPv6: minimum6)
     }
 
     private static func readGeoMapping(_ properties: ObjectReader) -> [String] {
         guard let elements = properties.array("geoMapping") else { return [] }
         return elements.compactMap { value, path in
             guard case .string(let code) = value, GeoHierarchy.isKnown(code) else {
-                properties.error(atPath: path, "\(value.shortDescription) is not a location code: WORLD, a GEO-xx "
-                    + "grouping, an ISO 3166-1 country code or a state/province code such as US-CA")
+                properties.error(
+                    atPath: path,
+                    "\(value.shortDescription) is not a location code: WORLD, a GEO-xx "
+                        + "grouping, an ISO 3166-1 country code or a state/province code such as US-CA")
                 return nil
             }
             return code.uppercased()

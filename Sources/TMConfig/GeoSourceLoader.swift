@@ -26,7 +26,8 @@ enum GeoSourceLoader {
 
     private static func readSubnetMap(_ file: String, directory: String, log: IssueLog) -> [(IPNetwork, String)] {
         guard let document = ConfigLoader.readDocument(directory: directory, file: file, log: log),
-              let map = ObjectReader(document, file: file, path: "", log: log) else { return [] }
+            let map = ObjectReader(document, file: file, path: "", log: log)
+        else { return [] }
         var entries: [(IPNetwork, String)] = []
         var seen: [IPNetwork: String] = [:]
         for key in map.keys {
@@ -36,8 +37,10 @@ enum GeoSourceLoader {
                 continue
             }
             guard let code, GeoHierarchy.isKnown(code) else {
-                map.error(key, "\(code.map { "\"\($0)\"" } ?? "the value") is not a location code: WORLD, a GEO-xx "
-                    + "grouping, an ISO 3166-1 country code or a state/province code such as US-TX")
+                map.error(
+                    key,
+                    "\(code.map { "\"\($0)\"" } ?? "the value") is not a location code: WORLD, a GEO-xx "
+                        + "grouping, an ISO 3166-1 country code or a state/province code such as US-TX")
                 continue
             }
             if let other = seen[network] {

@@ -11,11 +11,13 @@ enum MethodRules {
         case .multiValue:
             for endpoint in endpoints {
                 if endpoint.nested != nil {
-                    properties.error(atPath: "\(endpoint.propertiesPath).target",
-                                     "MultiValue profiles cannot have nested endpoints")
+                    properties.error(
+                        atPath: "\(endpoint.propertiesPath).target",
+                        "MultiValue profiles cannot have nested endpoints")
                 } else if case .name = endpoint.target {
-                    properties.error(atPath: "\(endpoint.propertiesPath).target",
-                                     "MultiValue answers only address targets, not DNS names")
+                    properties.error(
+                        atPath: "\(endpoint.propertiesPath).target",
+                        "MultiValue answers only address targets, not DNS names")
                 }
             }
         case .priority, .weighted:
@@ -32,8 +34,9 @@ enum MethodRules {
             }
             for (index, code) in endpoint.geoMapping.enumerated() {
                 if let owner = owners[code] {
-                    properties.error(atPath: "\(endpoint.propertiesPath).geoMapping[\(index)]",
-                                     "\"\(code)\" is already mapped to endpoint \"\(owner)\"")
+                    properties.error(
+                        atPath: "\(endpoint.propertiesPath).geoMapping[\(index)]",
+                        "\"\(code)\" is already mapped to endpoint \"\(owner)\"")
                 } else {
                     owners[code] = endpoint.name
                 }
@@ -48,15 +51,18 @@ enum MethodRules {
         for endpoint in endpoints {
             if endpoint.subnets.isEmpty {
                 if let fallback {
-                    properties.error(atPath: "\(endpoint.propertiesPath).subnets", "only one endpoint may be without "
-                        + "subnets (the fallback); \"\(fallback)\" already is")
+                    properties.error(
+                        atPath: "\(endpoint.propertiesPath).subnets",
+                        "only one endpoint may be without "
+                            + "subnets (the fallback); \"\(fallback)\" already is")
                 }
                 fallback = fallback ?? endpoint.name
             }
             for (index, range) in endpoint.subnets.enumerated() {
                 if let clash = seen.first(where: { $0.range.overlaps(range) }) {
-                    properties.error(atPath: "\(endpoint.propertiesPath).subnets[\(index)]",
-                                     "\(range) overlaps \(clash.range) of endpoint \"\(clash.owner)\"")
+                    properties.error(
+                        atPath: "\(endpoint.propertiesPath).subnets[\(index)]",
+                        "\(range) overlaps \(clash.range) of endpoint \"\(clash.owner)\"")
                 }
                 seen.append((range, endpoint.name))
             }

@@ -6,7 +6,8 @@ enum MonitorConfigReader {
 
     static func read(_ reader: ObjectReader) -> MonitorConfig {
         var config = MonitorConfig()
-        let probeProtocol = reader.choice("protocol", MonitorConfig.ProbeProtocol.allCases.map(\.rawValue))
+        let probeProtocol =
+            reader.choice("protocol", MonitorConfig.ProbeProtocol.allCases.map(\.rawValue))
             .flatMap(MonitorConfig.ProbeProtocol.init(rawValue:)) ?? .http
         config.probeProtocol = probeProtocol
         switch probeProtocol {
@@ -30,8 +31,9 @@ enum MonitorConfigReader {
             if timeout > 0, timeout < config.intervalSeconds {
                 config.timeoutSeconds = timeout
             } else {
-                reader.error("timeoutInSeconds",
-                             "\(seconds(timeout)) must be above 0 and below intervalInSeconds (\(seconds(config.intervalSeconds)))")
+                let interval = seconds(config.intervalSeconds)
+                reader.error(
+                    "timeoutInSeconds", "\(seconds(timeout)) must be above 0 and below intervalInSeconds (\(interval))")
             }
         }
         config.toleratedFailures = reader.integer("toleratedNumberOfFailures", in: 0...9).map { Int($0) } ?? 3

@@ -18,8 +18,10 @@ enum NestingRules {
                 case .loop(let names):
                     log.error(draft.file, path, "nesting loop: \(([draft.name] + names).joined(separator: " -> "))")
                 case .tooDeep(let names):
-                    log.error(draft.file, path, "a chain of nested profiles may hold at most \(maxChain) profiles: "
-                        + ([draft.name] + names).joined(separator: " -> "))
+                    log.error(
+                        draft.file, path,
+                        "a chain of nested profiles may hold at most \(maxChain) profiles: "
+                            + ([draft.name] + names).joined(separator: " -> "))
                 case .fine:
                     break
                 }
@@ -34,8 +36,10 @@ enum NestingRules {
     }
 
     /// Depth-first over the child's nested endpoints; `chain` holds the lowercased names above `profile`.
-    private static func walk(from profile: ProfileDraft, chain: [String], byName: [String: ProfileDraft],
-                             names: [String] = []) -> Walk {
+    private static func walk(
+        from profile: ProfileDraft, chain: [String], byName: [String: ProfileDraft],
+        names: [String] = []
+    ) -> Walk {
         let names = names + [profile.name]
         if chain.contains(profile.name.lowercased()) { return .loop(names) }
         if chain.count + 1 > maxChain { return .tooDeep(names) }

@@ -57,8 +57,9 @@ enum ProfileReader {
         }
         guard let properties else { return nil }
         let draft = readProperties(properties, name: name, namePath: top.path(of: "name"))
-        properties.finish(ignoring: ignoredTopKeys.union(ignoredPropertyKeys).union(["name"]),
-                          unimplemented: unimplementedPropertyKeys)
+        properties.finish(
+            ignoring: ignoredTopKeys.union(ignoredPropertyKeys).union(["name"]),
+            unimplemented: unimplementedPropertyKeys)
         return draft
     }
 
@@ -70,8 +71,10 @@ enum ProfileReader {
         if let dns = properties.object("dnsConfig", required: true) {
             relativeName = dns.string("relativeName", required: true)
             if let label = relativeName, !isValidLabel(label) {
-                dns.error("relativeName", "\"\(label)\" is not a valid DNS label: 1 to 63 letters, digits or '-', "
-                    + "not starting or ending with '-'")
+                dns.error(
+                    "relativeName",
+                    "\"\(label)\" is not a valid DNS label: 1 to 63 letters, digits or '-', "
+                        + "not starting or ending with '-'")
                 relativeName = nil
             }
             ttl = dns.integer("ttl", in: 0...2_147_483_647).map { UInt32($0) } ?? ttl
@@ -95,8 +98,10 @@ enum ProfileReader {
     private static func readMethod(_ properties: ObjectReader) -> RoutingMethod? {
         guard let text = properties.choice("trafficRoutingMethod", azureMethods, required: true) else { return nil }
         guard let method = RoutingMethod(rawValue: text) else {
-            properties.error("trafficRoutingMethod", "\"Performance\" is not supported: edgetm has no latency table; "
-                + "use \"Geographic\" or \"Subnet\" to send clients to nearby endpoints")
+            properties.error(
+                "trafficRoutingMethod",
+                "\"Performance\" is not supported: edgetm has no latency table; "
+                    + "use \"Geographic\" or \"Subnet\" to send clients to nearby endpoints")
             return nil
         }
         return method
@@ -106,7 +111,9 @@ enum ProfileReader {
         guard let elements = properties.array("endpoints") else {
             return properties.has("endpoints") ? nil : []
         }
-        let read = elements.map { EndpointReader.read($0.value, file: properties.file, path: $0.path, log: properties.log) }
+        let read = elements.map {
+            EndpointReader.read($0.value, file: properties.file, path: $0.path, log: properties.log)
+        }
         // Azure numbers endpoints without a priority in list order; here they take the lowest free values.
         var used = Set(read.compactMap { $0?.explicitPriority })
         var next = 1
@@ -121,13 +128,15 @@ enum ProfileReader {
             }
             let draft = endpoint.draft
             if let first = seenNames[draft.name.lowercased()] {
-                properties.error(atPath: draft.namePath, "duplicate endpoint name \"\(draft.name)\" (first at \(first))")
+                properties.error(
+                    atPath: draft.namePath, "duplicate endpoint name \"\(draft.name)\" (first at \(first))")
             } else {
                 seenNames[draft.name.lowercased()] = draft.namePath
             }
             if let owner = seenPriorities[draft.priority] {
-                properties.error(atPath: endpoint.priorityPath,
-                                 "\(draft.priority) is already the priority of endpoint \"\(owner)\"")
+                properties.error(
+                    atPath: endpoint.priorityPath,
+                    "\(draft.priority) is already the priority of endpoint \"\(owner)\"")
             } else {
                 seenPriorities[draft.priority] = draft.name
             }
@@ -138,8 +147,10 @@ enum ProfileReader {
 
     static func isValidLabel(_ label: String) -> Bool {
         (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
-            && label.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 < 128 && Character(UnicodeScalar($0)).isLetter)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            && label.utf8.allSatisfy {
+                $0 == UInt8(ascii: "-") || ($0 < 128 && Character(UnicodeScalar($0)).isLetter)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            }
     }
 
     static func isValidProfileName(_ name: String) -> Bool {

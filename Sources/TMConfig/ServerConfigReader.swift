@@ -33,17 +33,19 @@ enum ServerConfigReader {
             geo = GeoSettings(database: section.string("database"), subnets: section.string("subnets"))
             section.finish()
         }
-        let stateMaxAge = root.number("stateMaxAgeSeconds").flatMap { age -> Double? in
-            guard age >= 0 else {
-                root.error("stateMaxAgeSeconds", "\(age) must not be negative")
-                return nil
-            }
-            return age
-        } ?? 3600
+        let stateMaxAge =
+            root.number("stateMaxAgeSeconds").flatMap { age -> Double? in
+                guard age >= 0 else {
+                    root.error("stateMaxAgeSeconds", "\(age) must not be negative")
+                    return nil
+                }
+                return age
+            } ?? 3600
         root.finish()
         guard let zone, let listen else { return nil }
-        return ServerSettings(listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,
-                              stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo)
+        return ServerSettings(
+            listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,
+            stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo)
     }
 
     /// Status over DNS is for the operator's own machine unless configured otherwise.
@@ -54,7 +56,8 @@ enum ServerConfigReader {
         guard let elements = status.array("allow") else { return defaultStatusAllow }
         return elements.compactMap { value, path in
             guard case .string(let text) = value, let network = IPNetwork(text) else {
-                status.error(atPath: path, "\(value.shortDescription) is not a network such as \"127.0.0.0/8\" or \"::1/128\"")
+                status.error(
+                    atPath: path, "\(value.shortDescription) is not a network such as \"127.0.0.0/8\" or \"::1/128\"")
                 return nil
             }
             return network
@@ -66,8 +69,9 @@ enum ServerConfigReader {
         var addresses: [ListenAddress] = []
         for (value, path) in elements {
             guard case .string(let text) = value, let address = ListenAddress(text) else {
-                root.error(atPath: path,
-                           "\(value.shortDescription) is not an address and port such as \"127.0.0.1:53\" or \"[::1]:53\"")
+                root.error(
+                    atPath: path,
+                    "\(value.shortDescription) is not an address and port such as \"127.0.0.1:53\" or \"[::1]:53\"")
                 return nil
             }
             addresses.append(address)
@@ -104,10 +108,11 @@ enum ServerConfigReader {
         let rname = soa.domainName("rname", required: true)
         let result = mname.flatMap { mname in
             rname.map { rname in
-                ZoneConfig.SOA(mname: mname, rname: rname,
-                               refresh: soa.uint32("refresh", default: 3600), retry: soa.uint32("retry", default: 600),
-                               expire: soa.uint32("expire", default: 86400), minimum: soa.uint32("minimum", default: 30),
-                               ttl: soa.uint32("ttl", default: 3600))
+                ZoneConfig.SOA(
+                    mname: mname, rname: rname,
+                    refresh: soa.uint32("refresh", default: 3600), retry: soa.uint32("retry", default: 600),
+                    expire: soa.uint32("expire", default: 86400), minimum: soa.uint32("minimum", default: 30),
+                    ttl: soa.uint32("ttl", default: 3600))
             }
         }
         soa.finish()
@@ -115,7 +120,8 @@ enum ServerConfigReader {
     }
 
     private static func readAddresses(_ table: ObjectReader, apex: DomainName?)
-        -> [(name: DomainName, targets: [EndpointTarget])] {
+        -> [(name: DomainName, targets: [EndpointTarget])]
+    {
         var result: [(name: DomainName, targets: [EndpointTarget])] = []
         for key in table.keys {
             guard let elements = table.array(key) else { continue }

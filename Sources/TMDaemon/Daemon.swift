@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import TMConfig
 import TMHealth
 import TMRouting
 import TMSystem
 import TMWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How `edgetm serve` was asked to run.
 public struct DaemonOptions: Sendable {
@@ -17,8 +18,10 @@ public struct DaemonOptions: Sendable {
     /// UDP listener threads per address, each on its own SO_REUSEPORT socket.
     public var udpThreads: Int
 
-    public init(configDirectory: String, listenOverride: [ListenAddress] = [],
-                udpThreads: Int = allowedCPUCount()) {
+    public init(
+        configDirectory: String, listenOverride: [ListenAddress] = [],
+        udpThreads: Int = allowedCPUCount()
+    ) {
         self.configDirectory = configDirectory
         self.listenOverride = listenOverride
         self.udpThreads = max(1, udpThreads)
@@ -57,11 +60,14 @@ public final class Daemon {
         let publisher: Publisher
         do {
             monitor = try HealthMonitor(logger: logger)
-            let health = monitor.configure(configuration.profiles, generation: 0, restoring: restoredHealth(
-                stateFile, maxAge: configuration.stateMaxAgeSeconds))
-            publisher = try Publisher(configuration: configuration, health: health,
-                                      builder: SnapshotBuilder(identity: identity), monitor: monitor,
-                                      stateFile: stateFile, logger: logger)
+            let health = monitor.configure(
+                configuration.profiles, generation: 0,
+                restoring: restoredHealth(
+                    stateFile, maxAge: configuration.stateMaxAgeSeconds))
+            publisher = try Publisher(
+                configuration: configuration, health: health,
+                builder: SnapshotBuilder(identity: identity), monitor: monitor,
+                stateFile: stateFile, logger: logger)
         } catch {
             logger.error("cannot start", metadata: ["error": "\(error)"])
             return 1
@@ -77,11 +83,14 @@ public final class Daemon {
             logger.error("cannot serve", metadata: ["error": "\(error)"])
             return 1
         }
-        logger.notice("serving", metadata: [
-            "zone": "\(configuration.zone.apex)", "profiles": "\(configuration.profiles.count)",
-            "listen": "\(addresses.map(\.description).joined(separator: " "))", "state.file": "\(stateFile.url.path)",
-            "udp.threads": "\(options.udpThreads)",
-        ])
+        logger.notice(
+            "serving",
+            metadata: [
+                "zone": "\(configuration.zone.apex)", "profiles": "\(configuration.profiles.count)",
+                "listen": "\(addresses.map(\.description).joined(separator: " "))",
+                "state.file": "\(stateFile.url.path)",
+                "udp.threads": "\(options.udpThreads)",
+            ])
         publisher.start()
         startNamedThread("probes") {
             monitor.run { publisher.healthChanged($0) }
@@ -110,9 +119,12 @@ public final class Daemon {
         for warning in result.warnings { logger.warning("\(warning)") }
         for error in result.errors { logger.error("\(error)") }
         if result.configuration == nil {
-            logger.error("configuration refused", metadata: [
-                "config.directory": "\(options.configDirectory)", "errors": "\(result.errors.count)", "during": "\(reason)",
-            ])
+            logger.error(
+                "configuration refused",
+                metadata: [
+                    "config.directory": "\(options.configDirectory)", "errors": "\(result.errors.count)",
+                    "during": "\(reason)",
+                ])
         }
         return result.configuration
     }
@@ -120,8 +132,12 @@ public final class Daemon {
     private func restoredHealth(_ stateFile: StateFile, maxAge: Double) -> [SavedHealth] {
         switch stateFile.read(maxAge: maxAge) {
         case .restored(let saved):
-            logger.notice("restored endpoint health", metadata: ["endpoints": "\(saved.count)",
-                                                                 "state.file": "\(stateFile.url.path)"])
+            logger.notice(
+                "restored endpoint health",
+                metadata: [
+                    "endpoints": "\(saved.count)",
+                    "state.file": "\(stateFile.url.path)",
+                ])
             return saved
         case .ignored(let reason):
             logger.warning("starting without saved health", metadata: ["reason": "\(reason)"])
@@ -133,8 +149,11 @@ public final class Daemon {
         // Bind everything first, so that a failure leaves no thread running.
         let shared = options.udpThreads > 1
         let sockets = try addresses.map { address in
-            (address, try (0..<options.udpThreads).map { _ in try Socket.bound(address, stream: false, sharedPort: shared) },
-             try Socket.bound(address, stream: true))
+            (
+                address,
+                try (0..<options.udpThreads).map { _ in try Socket.bound(address, stream: false, sharedPort: shared) },
+                try Socket.bound(address, stream: true)
+            )
         }
         for (address, udp, tcp) in sockets {
             for (index, fd) in udp.enumerated() {
@@ -176,8 +195,9 @@ public final class Daemon {
         for warning in result.warnings { logger.warning("\(warning)") }
         guard let configuration = result.configuration else {
             for error in result.errors { logger.error("\(error)") }
-            logger.error("reload failed; the running configuration keeps serving",
-                         metadata: ["errors": "\(result.errors.count)"])
+            logger.error(
+                "reload failed; the running configuration keeps serving",
+                metadata: ["errors": "\(result.errors.count)"])
             status.recordReload(succeeded: false, errorCount: result.errors.count)
             return
         }

@@ -25,15 +25,17 @@ final class DaemonStatus: StatusSource {
 
     func statusLines(for name: DomainName, clientSubnet: IPNetwork?) -> [String] {
         let snapshot = store.snapshot
-        let input = StatusInput(zone: snapshot.configuration.zone.apex, routing: snapshot.routing,
-                                endpoints: monitor.endpoints, answered: counters.byEndpoint(of: snapshot),
-                                started: started, lastReload: lastReload.withLock { $0 })
+        let input = StatusInput(
+            zone: snapshot.configuration.zone.apex, routing: snapshot.routing,
+            endpoints: monitor.endpoints, answered: counters.byEndpoint(of: snapshot),
+            started: started, lastReload: lastReload.withLock { $0 })
         if name == input.zone { return StatusReport.zone(input) }
         guard let index = snapshot.routing.profiles.profiles.firstIndex(where: { $0.fqdn == name }) else { return [] }
         let report = StatusReport.profile(index, input)
         guard let clientSubnet else { return report }
-        let client = ClientQuery(address: clientSubnet.address, origin: .ecs,
-                                 sourcePrefixLength: clientSubnet.prefixLength, locator: snapshot.configuration.locator)
+        let client = ClientQuery(
+            address: clientSubnet.address, origin: .ecs,
+            sourcePrefixLength: clientSubnet.prefixLength, locator: snapshot.configuration.locator)
         return report + StatusReport.explanation(index, for: client, input)
     }
 }

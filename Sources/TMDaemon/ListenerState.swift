@@ -22,16 +22,21 @@ struct ListenerState {
 
     /// Writes the response to one query into `out` (`DNSResponder.maxResponseSize` bytes) and counts it;
     /// returns its length, or nil for no response.
-    mutating func respond(to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
-                          into out: UnsafeMutableRawBufferPointer) -> Int? {
+    mutating func respond(
+        to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
+        into out: UnsafeMutableRawBufferPointer
+    ) -> Int? {
         let snapshot = reader.current()
         if snapshot !== tallySnapshot {
             flush(now: monotonicSeconds())
             tallySnapshot = snapshot
             tally = Self.emptyTally(for: snapshot)
         }
-        guard let response = DNSResponder.respond(to: packet, into: out, table: snapshot.table, transport: transport,
-                                                  client: client, status: context.status) else { return nil }
+        guard
+            let response = DNSResponder.respond(
+                to: packet, into: out, table: snapshot.table, transport: transport,
+                client: client, status: context.status)
+        else { return nil }
         if response.endpointID >= 0, Int(response.endpointID) < tally.count { tally[Int(response.endpointID)] += 1 }
         return response.length
     }

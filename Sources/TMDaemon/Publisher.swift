@@ -32,8 +32,10 @@ final class Publisher: Sendable {
     private let worker: Mutex<Worker>
 
     /// The first snapshot is built here, before any listener starts; throws when its answers cannot be encoded.
-    init(configuration: Configuration, health: HealthVector, builder: SnapshotBuilder, monitor: HealthMonitor,
-         stateFile: StateFile, logger: Logger) throws(AnswerEncodingError) {
+    init(
+        configuration: Configuration, health: HealthVector, builder: SnapshotBuilder, monitor: HealthMonitor,
+        stateFile: StateFile, logger: Logger
+    ) throws(AnswerEncodingError) {
         var builder = builder
         let snapshot = try builder.build(configuration, health: health)
         store = SnapshotStore(snapshot)
@@ -54,10 +56,11 @@ final class Publisher: Sendable {
     func reload(_ configuration: Configuration) -> Bool {
         let outcome = Mutex<Bool?>(nil)
         let done = DispatchSemaphore(value: 0)
-        enqueue(.reload(configuration) { succeeded in
-            outcome.withLock { $0 = succeeded }
-            done.signal()
-        })
+        enqueue(
+            .reload(configuration) { succeeded in
+                outcome.withLock { $0 = succeeded }
+                done.signal()
+            })
         done.wait()
         return outcome.withLock { $0 } ?? false
     }
@@ -118,8 +121,10 @@ private struct Worker {
     private var lastChange = 0.0
     private var lastWrite = -Double.infinity
 
-    init(builder: SnapshotBuilder, store: SnapshotStore, monitor: HealthMonitor, stateFile: StateFile,
-         logger: Logger) {
+    init(
+        builder: SnapshotBuilder, store: SnapshotStore, monitor: HealthMonitor, stateFile: StateFile,
+        logger: Logger
+    ) {
         self.builder = builder
         self.store = store
         self.monitor = monitor
@@ -165,11 +170,13 @@ private struct Worker {
             guard let (snapshot, profiles) = try builder.update(old, health: health, changed: changed) else { return }
             store.publish(snapshot)
             for index in profiles {
-                logAnswer(of: index, in: snapshot, previous: (old.routing[profile: index].decision, old.routing.profiles))
+                logAnswer(
+                    of: index, in: snapshot, previous: (old.routing[profile: index].decision, old.routing.profiles))
             }
         } catch {
-            logger.error("cannot encode the answers for a health change; the previous answers keep serving",
-                         metadata: ["error": "\(error)"])
+            logger.error(
+                "cannot encode the answers for a health change; the previous answers keep serving",
+                metadata: ["error": "\(error)"])
         }
         markUnsaved()
     }
@@ -216,15 +223,19 @@ private struct Worker {
         for index in snapshot.routing.profiles.profiles.indices {
             let name = snapshot.routing.profiles[index].name
             let before = previous.flatMap { old in
-                old.routing.profiles.index(named: name).map { (old.routing[profile: $0].decision, old.routing.profiles) }
+                old.routing.profiles.index(named: name).map {
+                    (old.routing[profile: $0].decision, old.routing.profiles)
+                }
             }
             logAnswer(of: index, in: snapshot, previous: before, always: previous == nil)
         }
     }
 
     /// Fail-open is a warning, since every endpoint is down.
-    private func logAnswer(of index: Int, in snapshot: ServingSnapshot, previous: (Decision, ProfileSet)?,
-                           always: Bool = false) {
+    private func logAnswer(
+        of index: Int, in snapshot: ServingSnapshot, previous: (Decision, ProfileSet)?,
+        always: Bool = false
+    ) {
         let profiles = snapshot.routing.profiles
         let profile = profiles[index]
         let decision = snapshot.routing[profile: index].decision
@@ -245,7 +256,7 @@ private struct Worker {
     /// `name (target)` of the endpoint answered, or what DecisionText says when there is not exactly one.
     private static func answered(_ decision: Decision, in profiles: ProfileSet) -> String {
         guard !decision.isPerQuery, let id = decision.steps.last?.reason.endpoint,
-              let (_, endpoint) = profiles.endpoint(id), endpoint.nested == nil
+            let (_, endpoint) = profiles.endpoint(id), endpoint.nested == nil
         else { return DecisionText.answer(decision, in: profiles) }
         return "\(endpoint.name) (\(endpoint.target))"
     }

@@ -15,8 +15,10 @@ public final class ServingSnapshot: Sendable {
     /// snapshot of it.
     let endpointKeys: [EndpointKey]
 
-    init(configuration: Configuration, routing: RoutingTable, table: AnswerTable, serial: UInt32,
-         endpointKeys: [EndpointKey]) {
+    init(
+        configuration: Configuration, routing: RoutingTable, table: AnswerTable, serial: UInt32,
+        endpointKeys: [EndpointKey]
+    ) {
         self.configuration = configuration
         self.routing = routing
         self.table = table

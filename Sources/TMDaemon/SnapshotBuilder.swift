@@ -18,10 +18,12 @@ struct SnapshotBuilder {
     {
         let routing = RoutingTable(profiles: ProfileSet(configuration.profiles), health: health)
         let serial = nextSerial()
-        let table = try AnswerTable(zone: configuration.zone, routing: routing, serial: serial, identity: identity,
-                                    statusAllow: configuration.statusAllow, locator: configuration.locator)
-        return ServingSnapshot(configuration: configuration, routing: routing, table: table, serial: serial,
-                               endpointKeys: ServingSnapshot.endpointKeys(of: configuration))
+        let table = try AnswerTable(
+            zone: configuration.zone, routing: routing, serial: serial, identity: identity,
+            statusAllow: configuration.statusAllow, locator: configuration.locator)
+        return ServingSnapshot(
+            configuration: configuration, routing: routing, table: table, serial: serial,
+            endpointKeys: ServingSnapshot.endpointKeys(of: configuration))
     }
 
     /// After a health change: only the profiles holding a changed endpoint, and those nesting them, are planned and
@@ -33,8 +35,11 @@ struct SnapshotBuilder {
         guard !changed.isEmpty else { return nil }
         let serial = nextSerial()
         let table = try snapshot.table.updating(routing: routing, changed: changed, serial: serial)
-        return (ServingSnapshot(configuration: snapshot.configuration, routing: routing, table: table, serial: serial,
-                                endpointKeys: snapshot.endpointKeys), changed)
+        return (
+            ServingSnapshot(
+                configuration: snapshot.configuration, routing: routing, table: table, serial: serial,
+                endpointKeys: snapshot.endpointKeys), changed
+        )
     }
 
     /// The SOA serial moves forward with every change of answers, so secondaries and caches can tell.

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSocketShim
 import TMConfig
 import TMRouting
 import TMSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A socket could not be set up; the message names the address and the system's reason.
 public struct SocketError: Error, CustomStringConvertible {

@@ -12,8 +12,10 @@ struct StateFile: Sendable {
 
     /// `stateFile` from the configuration (relative to the configuration directory), else
     /// `$STATE_DIRECTORY/state.json` under systemd, else `DIR/.state.json`.
-    init(configured: String?, configDirectory: String,
-         environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(
+        configured: String?, configDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         let directory = URL(fileURLWithPath: configDirectory, isDirectory: true)
         if let configured {
             url = URL(fileURLWithPath: configured, relativeTo: directory).standardizedFileURL

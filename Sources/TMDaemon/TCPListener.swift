@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import TMRouting
 import TMSystem
 import TMWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers DNS over TCP (RFC 7766) on one listening socket: several queries per connection, pipelining, an idle
 /// timeout, and a cap on connections, all from one poll loop on its own thread.
@@ -79,13 +80,16 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
             }
             guard fd >= 0 else { return }
             Socket.setNonBlocking(fd)
-            connections[fd] = Connection(client: withUnsafeBytes(of: &peer) { IPAddress(socketAddress: $0.baseAddress!) },
-                                         lastActivity: now)
+            connections[fd] = Connection(
+                client: withUnsafeBytes(of: &peer) { IPAddress(socketAddress: $0.baseAddress!) },
+                lastActivity: now)
         }
     }
 
-    private func readFrom(_ fd: Int32, chunk: inout [UInt8], reply: inout [UInt8], now: Double,
-                          state: inout ListenerState) {
+    private func readFrom(
+        _ fd: Int32, chunk: inout [UInt8], reply: inout [UInt8], now: Double,
+        state: inout ListenerState
+    ) {
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
             closeConnection(fd)
@@ -102,8 +106,9 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
             consumed = start + length
             let replyLength = connection.input.withUnsafeBytes { input in
                 reply.withUnsafeMutableBytes { out in
-                    state.respond(to: UnsafeRawBufferPointer(rebasing: input[start..<start + length]),
-                                  from: connection.client, transport: .tcp, into: out)
+                    state.respond(
+                        to: UnsafeRawBufferPointer(rebasing: input[start..<start + length]),
+                        from: connection.client, transport: .tcp, into: out)
                 }
             }
             if let replyLength {

@@ -1,11 +1,12 @@
 import CSocketShim
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import TMRouting
 import TMSystem
 import TMWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers DNS over UDP on one bound socket, from its own thread, a batch of datagrams per system call each way.
 final class UDPListener: ListenerLoop, @unchecked Sendable {
@@ -35,12 +36,14 @@ final class UDPListener: ListenerLoop, @unchecked Sendable {
             var replies: UInt32 = 0
             for index in 0..<UInt32(received) {
                 var length = 0
-                let packet = UnsafeRawBufferPointer(start: csock_batch_packet(batch.pointer, index, &length),
-                                                    count: length)
+                let packet = UnsafeRawBufferPointer(
+                    start: csock_batch_packet(batch.pointer, index, &length),
+                    count: length)
                 let client = IPAddress(socketAddress: csock_batch_peer(batch.pointer, index))
                 var capacity = 0
-                let out = UnsafeMutableRawBufferPointer(start: csock_batch_reply(batch.pointer, replies, index, &capacity),
-                                                        count: capacity)
+                let out = UnsafeMutableRawBufferPointer(
+                    start: csock_batch_reply(batch.pointer, replies, index, &capacity),
+                    count: capacity)
                 guard let length = state.respond(to: packet, from: client, transport: .udp, into: out) else { continue }
                 csock_batch_set_reply_length(batch.pointer, replies, length)
                 replies += 1

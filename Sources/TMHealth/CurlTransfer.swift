@@ -1,5 +1,6 @@
 internal import CCurl
 internal import CCurlShim
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,8 +40,9 @@ final class CurlTransfer {
         try setLong(CURLOPT_DNS_CACHE_TIMEOUT, 0)
         // The endpoint itself is probed, never through a proxy named in the environment (http_proxy and the like).
         try setString(CURLOPT_PROXY, "")
-        try CurlError.check(ccurl_easy_setopt_write_callback(handle) { _, size, count, _ in size * count },
-                            Self.setoptCall(CURLOPT_WRITEFUNCTION))
+        try CurlError.check(
+            ccurl_easy_setopt_write_callback(handle) { _, size, count, _ in size * count },
+            Self.setoptCall(CURLOPT_WRITEFUNCTION))
         switch spec.probeProtocol {
         case .tcp:
             try setLong(CURLOPT_CONNECT_ONLY, 1)
@@ -56,8 +58,9 @@ final class CurlTransfer {
                 headerList = list
             }
             if let headerList {
-                try CurlError.check(ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList),
-                                    Self.setoptCall(CURLOPT_HTTPHEADER))
+                try CurlError.check(
+                    ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList),
+                    Self.setoptCall(CURLOPT_HTTPHEADER))
             }
         }
     }
@@ -119,7 +122,7 @@ final class CurlTransfer {
             if osError == Int(ECONNREFUSED) { return .failure(.connectionRefused, latency: seconds) }
             return .failure(.other("cannot connect: \(Self.text(code))"), latency: seconds)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR:
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR:
             return .failure(.tlsHandshake, latency: seconds)
         case CURLE_COULDNT_RESOLVE_HOST:
             return .failure(.unresolvable, latency: seconds)

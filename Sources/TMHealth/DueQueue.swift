@@ -30,7 +30,8 @@ struct DueQueue {
         items[0] = last
         var parent = 0
         while true {
-            let left = 2 * parent + 1, right = left + 1
+            let left = 2 * parent + 1
+            let right = left + 1
             var smallest = parent
             if left < items.count, items[left].due < items[smallest].due { smallest = left }
             if right < items.count, items[right].due < items[smallest].due { smallest = right }

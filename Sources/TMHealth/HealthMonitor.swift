@@ -36,8 +36,9 @@ public final class HealthMonitor: Sendable {
     public func configure(_ profiles: [Profile], generation: Int, restoring: [SavedHealth] = []) -> HealthVector {
         let clock = clock
         let health = shared.withLock { shared in
-            shared.table.configure(profiles, now: clock.monotonicNow(), restoring: restoring,
-                                   monotonicSince: { clock.monotonicTime(ofWall: $0) })
+            shared.table.configure(
+                profiles, now: clock.monotonicNow(), restoring: restoring,
+                monotonicSince: { clock.monotonicTime(ofWall: $0) })
             shared.generation = generation
             return shared.table.health
         }
@@ -63,9 +64,10 @@ public final class HealthMonitor: Sendable {
         let clock = clock
         return shared.withLock { shared in
             shared.table.endpoints.map {
-                EndpointHealth(verdict: $0.state.verdict, consecutiveFailures: $0.state.consecutiveFailures,
-                               lastResult: $0.state.lastResult,
-                               since: $0.isKnown ? clock.wallTime(ofMonotonic: $0.since) : nil)
+                EndpointHealth(
+                    verdict: $0.state.verdict, consecutiveFailures: $0.state.consecutiveFailures,
+                    lastResult: $0.state.lastResult,
+                    since: $0.isKnown ? clock.wallTime(ofMonotonic: $0.since) : nil)
             }
         }
     }
@@ -88,13 +90,17 @@ public final class HealthMonitor: Sendable {
         while true {
             let now = clock.monotonicNow()
             let (due, nextDue, stopping) = shared.withLock { shared in
-                (shared.table.takeDue(now: now, limit: Self.maxInFlight - loop.inFlight,
-                                      jitter: { Double.random(in: 0..<1, using: &generator) }),
-                 shared.table.nextDue, shared.stopping)
+                (
+                    shared.table.takeDue(
+                        now: now, limit: Self.maxInFlight - loop.inFlight,
+                        jitter: { Double.random(in: 0..<1, using: &generator) }),
+                    shared.table.nextDue, shared.stopping
+                )
             }
             if stopping { return }
             for spec in due { loop.start(spec) }
-            let waitMS = nextDue.map { max(0, min(1000, Int((($0 - clock.monotonicNow()) * 1000).rounded(.up)))) }
+            let waitMS =
+                nextDue.map { max(0, min(1000, Int((($0 - clock.monotonicNow()) * 1000).rounded(.up)))) }
                 ?? 1000
             let finished = loop.poll(timeoutMS: waitMS)
             if !finished.isEmpty, let changes = record(finished) { report(changes) }
@@ -107,16 +113,23 @@ public final class HealthMonitor: Sendable {
         let now = clock.monotonicNow()
         let (transitions, report) = shared.withLock { shared in
             let transitions = results.flatMap { shared.table.record($1, for: $0, now: now) }
-            return (transitions, transitions.isEmpty ? nil
-                : HealthReport(generation: shared.generation, health: shared.table.health,
-                               changed: transitions.map(\.id)))
+            return (
+                transitions,
+                transitions.isEmpty
+                    ? nil
+                    : HealthReport(
+                        generation: shared.generation, health: shared.table.health,
+                        changed: transitions.map(\.id))
+            )
         }
         for transition in transitions {
-            logger.notice("endpoint status changed", metadata: [
-                "profile": "\(transition.profile)", "endpoint": "\(transition.endpoint)",
-                "target": "\(transition.target)", "from": "\(transition.old.rawValue)",
-                "to": "\(transition.new.rawValue)", "reason": "\(transition.result)",
-            ])
+            logger.notice(
+                "endpoint status changed",
+                metadata: [
+                    "profile": "\(transition.profile)", "endpoint": "\(transition.endpoint)",
+                    "target": "\(transition.target)", "from": "\(transition.old.rawValue)",
+                    "to": "\(transition.new.rawValue)", "reason": "\(transition.result)",
+                ])
         }
         return report
     }

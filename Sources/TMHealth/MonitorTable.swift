@@ -51,10 +51,14 @@ struct MonitorTable {
     /// Takes a new configuration. Endpoints whose probe is unchanged (same profile, name and spec) keep their state;
     /// others are restored from `saved` (an earlier run's, with `since` converted by `monotonicSince`) when their
     /// probe is identical there, or start over as checking; both are due at once. Probes nobody needs are dropped.
-    mutating func configure(_ profiles: [Profile], now: Double, restoring saved: [SavedHealth] = [],
-                            monotonicSince: (Date) -> Double = { _ in 0 }) {
+    mutating func configure(
+        _ profiles: [Profile], now: Double, restoring saved: [SavedHealth] = [],
+        monotonicSince: (Date) -> Double = { _ in 0 }
+    ) {
         var restorable: [String: SavedHealth] = [:]
-        for entry in saved where entry.status.isProbeVerdict { restorable[Self.key(entry.profile, entry.endpoint)] = entry }
+        for entry in saved where entry.status.isProbeVerdict {
+            restorable[Self.key(entry.profile, entry.endpoint)] = entry
+        }
         var previous: [String: Entry] = [:]
         for record in endpoints { previous[Self.key(record.profile, record.endpoint)] = record }
         let oldSchedules = schedules
@@ -62,28 +66,36 @@ struct MonitorTable {
         schedules = [:]
         for profile in profiles {
             for endpoint in profile.endpoints.sorted(by: { $0.id < $1.id }) {
-                let spec = ProbeSpec.isProbed(endpoint, in: profile) ? ProbeSpec(profile: profile, endpoint: endpoint)
+                let spec =
+                    ProbeSpec.isProbed(endpoint, in: profile)
+                    ? ProbeSpec(profile: profile, endpoint: endpoint)
                     : nil
                 let tolerated = profile.monitor.toleratedFailures
-                var record = Entry(profile: profile.name, endpoint: endpoint.name, target: endpoint.target,
-                                            spec: spec, state: MonitorState(toleratedFailures: tolerated), since: now)
+                var record = Entry(
+                    profile: profile.name, endpoint: endpoint.name, target: endpoint.target,
+                    spec: spec, state: MonitorState(toleratedFailures: tolerated), since: now)
                 if let old = previous[Self.key(profile.name, endpoint.name)], old.spec == spec, spec != nil {
                     record.state = old.state.retuned(toleratedFailures: tolerated)
                     record.since = old.since
                     record.restored = old.restored
                 } else if let spec, let restored = restorable[Self.key(profile.name, endpoint.name)],
-                          restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated) {
-                    record.state = MonitorState(toleratedFailures: tolerated, verdict: restored.status,
-                                                consecutiveFailures: restored.consecutiveFailures)
+                    restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated)
+                {
+                    record.state = MonitorState(
+                        toleratedFailures: tolerated, verdict: restored.status,
+                        consecutiveFailures: restored.consecutiveFailures)
                     record.since = monotonicSince(restored.since)
                     record.restored = true
                 }
                 precondition(endpoints.count == endpoint.id, "endpoint ids must run 0..<count in profile order")
                 endpoints.append(record)
                 if let spec {
-                    schedules[spec, default: oldSchedules[spec].map {
-                        Schedule(endpointIDs: [], nextDue: $0.nextDue, inFlight: $0.inFlight, awaitingFirst: false)
-                    } ?? Schedule(endpointIDs: [], nextDue: now)].endpointIDs.append(endpoint.id)
+                    schedules[
+                        spec,
+                        default: oldSchedules[spec].map {
+                            Schedule(endpointIDs: [], nextDue: $0.nextDue, inFlight: $0.inFlight, awaitingFirst: false)
+                        } ?? Schedule(endpointIDs: [], nextDue: now)
+                    ].endpointIDs.append(endpoint.id)
                 }
             }
         }
@@ -119,8 +131,10 @@ struct MonitorTable {
             if let old = endpoints[id].state.record(result) {
                 endpoints[id].since = now
                 let record = endpoints[id]
-                transitions.append(Transition(profile: record.profile, endpoint: record.endpoint, target: record.target,
-                                              id: id, old: old, new: record.state.verdict, result: result))
+                transitions.append(
+                    Transition(
+                        profile: record.profile, endpoint: record.endpoint, target: record.target,
+                        id: id, old: old, new: record.state.verdict, result: result))
             }
         }
         return transitions
@@ -134,18 +148,21 @@ struct MonitorTable {
     static func fingerprint(_ spec: ProbeSpec, tolerated: Int) -> String {
         let headers = spec.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
         let expected = spec.expectedStatusCodes.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
-        return [spec.probeProtocol.rawValue, spec.url, headers, expected, "\(spec.interval)", "\(spec.timeout)",
-                "\(spec.verifyCertificate)", "\(tolerated)"].joined(separator: "|")
+        return [
+            spec.probeProtocol.rawValue, spec.url, headers, expected, "\(spec.interval)", "\(spec.timeout)",
+            "\(spec.verifyCertificate)", "\(tolerated)",
+        ].joined(separator: "|")
     }
 
     /// What to save: every probed endpoint's verdict, fingerprinted, with `since` as wall-clock time.
     func saved(wallTime: (Double) -> Date) -> [SavedHealth] {
         endpoints.compactMap { record in
             guard let spec = record.spec else { return nil }
-            return SavedHealth(profile: record.profile, endpoint: record.endpoint,
-                               fingerprint: Self.fingerprint(spec, tolerated: record.state.toleratedFailures),
-                               status: record.state.verdict, consecutiveFailures: record.state.consecutiveFailures,
-                               since: wallTime(record.since))
+            return SavedHealth(
+                profile: record.profile, endpoint: record.endpoint,
+                fingerprint: Self.fingerprint(spec, tolerated: record.state.toleratedFailures),
+                status: record.state.verdict, consecutiveFailures: record.state.consecutiveFailures,
+                since: wallTime(record.since))
         }
     }
 }

@@ -1,5 +1,6 @@
 internal import CCurl
 internal import CCurlShim
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,8 @@ final class ProbeLoop: @unchecked Sendable {
         var code = CURLM_OK
         guard let driver = ccurl_socket_driver_new(multi, &code) else {
             // errno first: the cleanup may change it.
-            let error = code != CURLM_OK
+            let error =
+                code != CURLM_OK
                 ? CurlError("curl_multi_setopt(CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION)", code)
                 : CurlError("epoll_create1/eventfd", reason: String(cString: strerror(errno)))
             _ = curl_multi_cleanup(multi)
@@ -105,7 +107,8 @@ final class ProbeLoop: @unchecked Sendable {
         var queued: Int32 = 0
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
-                  let transfer = transfers.removeValue(forKey: handle) else { continue }
+                let transfer = transfers.removeValue(forKey: handle)
+            else { continue }
             finished.append((transfer.spec, transfer.result(code: message.pointee.data.result)))
             // The transfer is over and its result stands: if curl will not let go of the handle here,
             // curl_easy_cleanup in the transfer's deinit detaches it.

@@ -13,8 +13,10 @@ public struct SavedHealth: Codable, Sendable, Hashable {
     public let consecutiveFailures: Int
     public let since: Date
 
-    public init(profile: String, endpoint: String, fingerprint: String, status: MonitorStatus,
-                consecutiveFailures: Int, since: Date) {
+    public init(
+        profile: String, endpoint: String, fingerprint: String, status: MonitorStatus,
+        consecutiveFailures: Int, since: Date
+    ) {
         self.profile = profile
         self.endpoint = endpoint
         self.fingerprint = fingerprint

@@ -21,8 +21,10 @@ public struct ClientQuery {
     public private(set) var steps: [Step] = []
     private let explaining: Bool
 
-    public init(address: IPAddress, origin: AddressOrigin, sourcePrefixLength: Int, locator: ClientLocator,
-                explaining: Bool = false) {
+    public init(
+        address: IPAddress, origin: AddressOrigin, sourcePrefixLength: Int, locator: ClientLocator,
+        explaining: Bool = false
+    ) {
         self.address = address
         self.origin = origin
         self.sourcePrefixLength = sourcePrefixLength
@@ -44,8 +46,9 @@ public struct ClientQuery {
 
     /// The same client, recording every step.
     func recordingSteps() -> ClientQuery {
-        var copy = ClientQuery(address: address, origin: origin, sourcePrefixLength: sourcePrefixLength,
-                               locator: locator, explaining: true)
+        var copy = ClientQuery(
+            address: address, origin: origin, sourcePrefixLength: sourcePrefixLength,
+            locator: locator, explaining: true)
         copy.cachedLocation = cachedLocation
         return copy
     }

@@ -6,8 +6,10 @@ public struct NestedTarget: Hashable, Sendable {
     public let minChildEndpointsIPv4: Int
     public let minChildEndpointsIPv6: Int
 
-    public init(profile: String, minChildEndpoints: Int = 1, minChildEndpointsIPv4: Int = 0,
-                minChildEndpointsIPv6: Int = 0) {
+    public init(
+        profile: String, minChildEndpoints: Int = 1, minChildEndpointsIPv4: Int = 0,
+        minChildEndpointsIPv6: Int = 0
+    ) {
         self.profile = profile
         self.minChildEndpoints = minChildEndpoints
         self.minChildEndpointsIPv4 = minChildEndpointsIPv4
@@ -33,9 +35,11 @@ public struct Endpoint: Hashable, Sendable {
     /// Set for nested endpoints: routing continues in the child profile.
     public let nested: NestedTarget?
 
-    public init(id: Int, name: String, target: EndpointTarget, isEnabled: Bool, priority: Int,
-                alwaysServe: Bool = false, customHeaders: [HTTPHeader] = [], weight: Int = 1,
-                geoMapping: [String] = [], subnets: [SubnetRange] = [], nested: NestedTarget? = nil) {
+    public init(
+        id: Int, name: String, target: EndpointTarget, isEnabled: Bool, priority: Int,
+        alwaysServe: Bool = false, customHeaders: [HTTPHeader] = [], weight: Int = 1,
+        geoMapping: [String] = [], subnets: [SubnetRange] = [], nested: NestedTarget? = nil
+    ) {
         self.id = id
         self.name = name
         self.target = target

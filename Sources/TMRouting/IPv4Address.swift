@@ -11,7 +11,7 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
         var value: UInt32 = 0
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
-                  part.count == 1 || part.first != "0", let octet = UInt32(part), octet <= 255
+                part.count == 1 || part.first != "0", let octet = UInt32(part), octet <= 255
             else { return nil }
             value = value << 8 | octet
         }
@@ -23,6 +23,6 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
     public var description: String { bytes.map(String.init).joined(separator: ".") }
 }
 
-private extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

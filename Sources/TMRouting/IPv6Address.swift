@@ -11,7 +11,8 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
     /// Parses RFC 4291 text: `::` compression and a trailing embedded IPv4 address. No zone index.
     public init?(_ text: some StringProtocol) {
         let text = String(text)
-        var head = text[...], tail: Substring?
+        var head = text[...]
+        var tail: Substring?
         if let gap = text.firstRange(of: "::") {
             head = text[..<gap.lowerBound]
             tail = text[gap.upperBound...]
@@ -24,7 +25,8 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
             groups += Array(repeating: 0, count: 8 - groups.count - tailGroups.count) + tailGroups
         }
         guard groups.count == 8 else { return nil }
-        var high: UInt64 = 0, low: UInt64 = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
         for group in groups[0..<4] { high = high << 16 | UInt64(group) }
         for group in groups[4..<8] { low = low << 16 | UInt64(group) }
         self.high = high
@@ -42,7 +44,8 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
                 groups += [UInt16(v4.value >> 16), UInt16(v4.value & 0xffff)]
             } else {
                 guard (1...4).contains(piece.count), piece.allSatisfy({ $0.isHexDigit }),
-                      let group = UInt16(piece, radix: 16) else { return nil }
+                    let group = UInt16(piece, radix: 16)
+                else { return nil }
                 groups.append(group)
             }
         }
@@ -51,14 +54,18 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
 
     public var bytes: [UInt8] {
         let shifts: [UInt64] = [56, 48, 40, 32, 24, 16, 8, 0]
-        return shifts.map { UInt8(truncatingIfNeeded: high >> $0) } + shifts.map { UInt8(truncatingIfNeeded: low >> $0) }
+        return shifts.map { UInt8(truncatingIfNeeded: high >> $0) }
+            + shifts.map { UInt8(truncatingIfNeeded: low >> $0) }
     }
 
     /// RFC 5952 text: lowercase, longest run of two or more zero groups compressed.
     public var description: String {
         let shifts: [UInt64] = [48, 32, 16, 0]
-        let groups = shifts.map { UInt16(truncatingIfNeeded: high >> $0) } + shifts.map { UInt16(truncatingIfNeeded: low >> $0) }
-        var bestStart = -1, bestLength = 0, runStart = -1
+        let groups =
+            shifts.map { UInt16(truncatingIfNeeded: high >> $0) } + shifts.map { UInt16(truncatingIfNeeded: low >> $0) }
+        var bestStart = -1
+        var bestLength = 0
+        var runStart = -1
         for index in 0...8 {
             if index < 8, groups[index] == 0 {
                 if runStart < 0 { runStart = index }

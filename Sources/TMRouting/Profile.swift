@@ -22,8 +22,10 @@ public struct Profile: Hashable, Sendable {
     /// MultiValue: how many addresses an answer holds at most.
     public let maxReturn: Int
 
-    public init(name: String, fqdn: DomainName, isEnabled: Bool, method: RoutingMethod, ttl: UInt32,
-                monitor: MonitorConfig, endpoints: [Endpoint], maxReturn: Int = 2) {
+    public init(
+        name: String, fqdn: DomainName, isEnabled: Bool, method: RoutingMethod, ttl: UInt32,
+        monitor: MonitorConfig, endpoints: [Endpoint], maxReturn: Int = 2
+    ) {
         self.name = name
         self.fqdn = fqdn
         self.isEnabled = isEnabled

@@ -56,8 +56,9 @@ extension RoutePlan {
             return next.select(for: &client, random: random)
         case .geographic(let profile, let table):
             let location = client.location()
-            let evidence = LocationEvidence(address: client.origin, source: location.source,
-                                            prefixLength: location.prefixLength)
+            let evidence = LocationEvidence(
+                address: client.origin, source: location.source,
+                prefixLength: location.prefixLength)
             guard let code = location.codes.first(where: { table[$0] != nil }), let choice = table[code] else {
                 client.depend(on: nil)
                 client.note(Step(profile: profile, reason: .noMatch(location: evidence)))
@@ -69,8 +70,12 @@ extension RoutePlan {
                 client.note(Step(profile: profile, reason: .stopped(endpoint: choice.endpoint)))
                 return nil
             }
-            client.note(Step(profile: profile, reason: .geographic(endpoint: choice.endpoint, code: code,
-                                                                    location: evidence)))
+            client.note(
+                Step(
+                    profile: profile,
+                    reason: .geographic(
+                        endpoint: choice.endpoint, code: code,
+                        location: evidence)))
             return choice.plan.select(for: &client, random: random)
         case .subnet(let profile, let choices, let fallback):
             if let choice = choices.first(where: { $0.range.contains(client.address) }) {
@@ -97,8 +102,12 @@ extension RoutePlan {
                 let choice = choices[index]
                 point -= Double(choice.weight)
                 if point < 0 || index == choices.count - 1 {
-                    client.note(Step(profile: profile, reason: .weighted(
-                        endpoint: choice.endpoint, weight: choice.weight, totalWeight: total, failOpen: failOpen)))
+                    client.note(
+                        Step(
+                            profile: profile,
+                            reason: .weighted(
+                                endpoint: choice.endpoint, weight: choice.weight, totalWeight: total, failOpen: failOpen
+                            )))
                     return choice.plan.select(for: &client, random: random)
                 }
             }

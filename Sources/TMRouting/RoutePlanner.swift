@@ -18,8 +18,9 @@ struct RoutePlanner {
         var answerSets = AnswerSetCollector()
         let plan = plan(for: index, into: &answerSets)
         let statuses = statuses(of: index)
-        return ProfileRoute(plan: plan, answerSets: answerSets.sets, decision: plan.decision, statuses: statuses,
-                            profileStatus: ProfileStatus(profile: profiles[index], statuses: statuses))
+        return ProfileRoute(
+            plan: plan, answerSets: answerSets.sets, decision: plan.decision, statuses: statuses,
+            profileStatus: ProfileStatus(profile: profiles[index], statuses: statuses))
     }
 
     /// The monitor status of every endpoint of a profile, in its endpoint order.
@@ -87,13 +88,16 @@ struct RoutePlanner {
         case .weighted:
             let choices = candidates.map { position in
                 let endpoint = profile.endpoints[position]
-                return RoutePlan.WeightedChoice(endpoint: endpoint.id, weight: endpoint.weight,
-                                                plan: plan(forEndpoint: endpoint, into: &sets))
+                return RoutePlan.WeightedChoice(
+                    endpoint: endpoint.id, weight: endpoint.weight,
+                    plan: plan(forEndpoint: endpoint, into: &sets))
             }
             guard choices.count > 1 else {
                 let only = choices[0]
-                return chose(.weighted(endpoint: only.endpoint, weight: only.weight, totalWeight: only.weight,
-                                       failOpen: failOpen), then: only.plan)
+                return chose(
+                    .weighted(
+                        endpoint: only.endpoint, weight: only.weight, totalWeight: only.weight,
+                        failOpen: failOpen), then: only.plan)
             }
             return .weighted(profile: profile.name, choices, failOpen: failOpen)
         case .multiValue:
@@ -102,10 +106,13 @@ struct RoutePlanner {
             let v6 = endpoints.filter { $0.target.ipv6 != nil }.prefix(profile.maxReturn)
             guard !v4.isEmpty || !v6.isEmpty else { return chose(.noEndpoints, then: .noData) }
             let set = AnswerSet(a: v4.compactMap(\.target.ipv4), aaaa: v6.compactMap(\.target.ipv6))
-            let answered = endpoints.filter { endpoint in v4.contains { $0.id == endpoint.id }
-                || v6.contains { $0.id == endpoint.id } }
-            return chose(.multiValue(endpoints: answered.map(\.id), failOpen: failOpen),
-                         then: .answer(sets.index(of: set)))
+            let answered = endpoints.filter { endpoint in
+                v4.contains { $0.id == endpoint.id }
+                    || v6.contains { $0.id == endpoint.id }
+            }
+            return chose(
+                .multiValue(endpoints: answered.map(\.id), failOpen: failOpen),
+                then: .answer(sets.index(of: set)))
         case .geographic:
             // The matched endpoint is returned whatever its health, as in Azure: the child profile fails over.
             var table: [String: RoutePlan.GeographicChoice] = [:]
@@ -124,12 +131,15 @@ struct RoutePlanner {
 
     /// A range whose endpoint is unavailable answers the fallback (the first eligible endpoint without ranges)
     /// instead, when the fallback is available.
-    private mutating func subnetPlan(_ profile: Profile, eligible: [Int], available: Set<Int>,
-                                     into sets: inout AnswerSetCollector) -> RoutePlan {
+    private mutating func subnetPlan(
+        _ profile: Profile, eligible: [Int], available: Set<Int>,
+        into sets: inout AnswerSetCollector
+    ) -> RoutePlan {
         let fallbackPosition = eligible.first { profile.endpoints[$0].subnets.isEmpty }
         let fallback = fallbackPosition.map { position in
-            RoutePlan.SubnetFallback(endpoint: profile.endpoints[position].id,
-                                     plan: plan(forEndpoint: profile.endpoints[position], into: &sets))
+            RoutePlan.SubnetFallback(
+                endpoint: profile.endpoints[position].id,
+                plan: plan(forEndpoint: profile.endpoints[position], into: &sets))
         }
         let fallbackAvailable = fallbackPosition.map(available.contains) ?? false
         var choices: [RoutePlan.SubnetChoice] = []

@@ -9,8 +9,10 @@ public struct ZoneConfig: Hashable, Sendable {
         public var minimum: UInt32
         public var ttl: UInt32
 
-        public init(mname: DomainName, rname: DomainName, refresh: UInt32, retry: UInt32, expire: UInt32,
-                    minimum: UInt32, ttl: UInt32) {
+        public init(
+            mname: DomainName, rname: DomainName, refresh: UInt32, retry: UInt32, expire: UInt32,
+            minimum: UInt32, ttl: UInt32
+        ) {
             self.mname = mname
             self.rname = rname
             self.refresh = refresh
@@ -27,8 +29,10 @@ public struct ZoneConfig: Hashable, Sendable {
     /// Addresses of names inside the zone (the nameservers' glue), in file order.
     public var addresses: [(name: DomainName, targets: [EndpointTarget])]
 
-    public init(apex: DomainName, soa: SOA, nameservers: [DomainName],
-                addresses: [(name: DomainName, targets: [EndpointTarget])]) {
+    public init(
+        apex: DomainName, soa: SOA, nameservers: [DomainName],
+        addresses: [(name: DomainName, targets: [EndpointTarget])]
+    ) {
         self.apex = apex
         self.soa = soa
         self.nameservers = nameservers

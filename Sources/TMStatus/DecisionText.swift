@@ -8,7 +8,9 @@ public enum DecisionText {
         var parts = decision.steps.enumerated().map { index, step in
             index == 0 ? describe(step.reason, in: profiles) : "\(step.profile): \(describe(step.reason, in: profiles))"
         }
-        if decision.isPerQuery { parts.append("chosen per query (\(decision.steps.isEmpty ? method.rawValue : "nested"))") }
+        if decision.isPerQuery {
+            parts.append("chosen per query (\(decision.steps.isEmpty ? method.rawValue : "nested"))")
+        }
         return parts.joined(separator: " > ")
     }
 

@@ -27,8 +27,10 @@ public struct StatusInput: Sendable {
     public var started: Date
     public var lastReload: ReloadRecord?
 
-    public init(zone: DomainName, routing: RoutingTable, endpoints: [EndpointHealth], answered: [UInt64],
-                started: Date, lastReload: ReloadRecord?) {
+    public init(
+        zone: DomainName, routing: RoutingTable, endpoints: [EndpointHealth], answered: [UInt64],
+        started: Date, lastReload: ReloadRecord?
+    ) {
         self.zone = zone
         self.routing = routing
         self.endpoints = endpoints
@@ -42,9 +44,10 @@ public struct StatusInput: Sendable {
 public enum StatusReport {
     /// For the zone name: a line about the server, then one per profile.
     public static func zone(_ input: StatusInput) -> [String] {
-        let reload = input.lastReload.map {
-            "reload=\(timestamp($0.time)) \($0.succeeded ? "ok" : "failed errors=\($0.errorCount)")"
-        } ?? "reload=none"
+        let reload =
+            input.lastReload.map {
+                "reload=\(timestamp($0.time)) \($0.succeeded ? "ok" : "failed errors=\($0.errorCount)")"
+            } ?? "reload=none"
         let profiles = input.routing.profiles
         let header = "zone=\(input.zone) profiles=\(profiles.count) started=\(timestamp(input.started)) \(reload)"
         return clipped([header] + profiles.profiles.indices.map { summary($0, input) })
@@ -58,15 +61,19 @@ public enum StatusReport {
 
     /// Why one client gets what it gets from a profile: its location and where that came from, every level's
     /// choice, and the endpoint that answers.
-    public static func explanation(_ index: Int, for client: ClientQuery, _ input: StatusInput,
-                                   random: () -> Double = { Double.random(in: 0..<1) }) -> [String] {
+    public static func explanation(
+        _ index: Int, for client: ClientQuery, _ input: StatusInput,
+        random: () -> Double = { Double.random(in: 0..<1) }
+    ) -> [String] {
         var client = client
         let profiles = input.routing.profiles
         let route = input.routing[profile: index]
         let location = client.location()
         let prefix = client.sourcePrefixLength
-        var lines = ["client=\(client.address)/\(prefix) location=\(location.codes.joined(separator: ",")) "
-            + "source=\(location.source.rawValue)" + (location.prefixLength.map { " network=/\($0)" } ?? "")]
+        var lines = [
+            "client=\(client.address)/\(prefix) location=\(location.codes.joined(separator: ",")) "
+                + "source=\(location.source.rawValue)" + (location.prefixLength.map { " network=/\($0)" } ?? "")
+        ]
         let (decision, scopeLength) = route.plan.decision(for: client, random: random)
         let scope = "scope=\(scopeLength ?? 0)"
         let path = DecisionText.reason(decision, method: profiles[index].method, in: profiles)
@@ -80,16 +87,21 @@ public enum StatusReport {
             return clipped(lines + ["answer=\(addresses.joined(separator: ",")) \(scope)"])
         }
         let pick = DecisionText.describe(last.reason, in: profiles).replacingOccurrences(of: " ", with: "_")
-        return clipped(lines + ["answer=\(endpoint.name) target=\(endpoint.target) profile=\(owner.name) "
-            + "pick=\(pick) \(scope)"])
+        return clipped(
+            lines + [
+                "answer=\(endpoint.name) target=\(endpoint.target) profile=\(owner.name) "
+                    + "pick=\(pick) \(scope)"
+            ])
     }
 
     /// `profile=app method=Priority status=Online answer=mec-atlanta`, with `fail-open` when it applies.
     static func summary(_ index: Int, _ input: StatusInput) -> String {
         let profile = input.routing.profiles[index]
         let route = input.routing[profile: index]
-        var line = "profile=\(profile.name) method=\(profile.method.rawValue) "
-            + "status=\(route.profileStatus.rawValue) answer=\(DecisionText.answer(route.decision, in: input.routing.profiles))"
+        let answer = DecisionText.answer(route.decision, in: input.routing.profiles)
+        var line =
+            "profile=\(profile.name) method=\(profile.method.rawValue) "
+            + "status=\(route.profileStatus.rawValue) answer=\(answer)"
         if route.decision.failsOpen { line += " fail-open" }
         return line
     }

@@ -1,7 +1,8 @@
+import TMRouting
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import TMRouting
 
 extension IPAddress {
     /// Calls `body` with this address and `port` as a `sockaddr_in` or `sockaddr_in6`: the one place socket
@@ -43,9 +44,10 @@ extension IPAddress {
             self = .v4(IPv4Address(UInt32(bigEndian: pointer.load(as: sockaddr_in.self).sin_addr.s_addr)))
         case AF_INET6:
             let offset = MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!
-            self = .v6(IPv6Address(
-                high: UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
-                low: UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))))
+            self = .v6(
+                IPv6Address(
+                    high: UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+                    low: UInt64(bigEndian: pointer.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))))
         default:
             return nil
         }

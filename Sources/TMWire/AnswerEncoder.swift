@@ -20,12 +20,16 @@ public struct AnswerEncodingError: Error, CustomStringConvertible {
 /// Encodes prepared answers with ldns, the one source of truth for the wire format.
 enum AnswerEncoder {
     /// A positive or NODATA answer for `name`, compressed against a question for `name`.
-    static func answer(name: DomainName, type: UInt16, dnsClass: DNSClass, rcode: RCode = .noError,
-                       answer: [OwnedRRset], authority: [OwnedRRset] = [],
-                       additional: [OwnedRRset] = []) throws(AnswerEncodingError) -> PreparedAnswer {
+    static func answer(
+        name: DomainName, type: UInt16, dnsClass: DNSClass, rcode: RCode = .noError,
+        answer: [OwnedRRset], authority: [OwnedRRset] = [],
+        additional: [OwnedRRset] = []
+    ) throws(AnswerEncodingError) -> PreparedAnswer {
         let question = try LDNSRecord.dname(name)
-        guard let packet = ldns_pkt_query_new(question, ldns_rr_type(rawValue: UInt32(type)),
-                                              ldns_rr_class(rawValue: UInt32(dnsClass.rawValue)), 0)
+        guard
+            let packet = ldns_pkt_query_new(
+                question, ldns_rr_type(rawValue: UInt32(type)),
+                ldns_rr_class(rawValue: UInt32(dnsClass.rawValue)), 0)
         else {
             ldns_rdf_deep_free(question)
             throw AnswerEncodingError("a packet", name)
@@ -36,8 +40,9 @@ enum AnswerEncoder {
         ] {
             for set in sets {
                 for data in set.rrset.records {
-                    let rr = try LDNSRecord.make(owner: set.owner, dnsClass: set.dnsClass, ttl: set.rrset.ttl,
-                                                 data: data)
+                    let rr = try LDNSRecord.make(
+                        owner: set.owner, dnsClass: set.dnsClass, ttl: set.rrset.ttl,
+                        data: data)
                     guard ldns_pkt_push_rr(packet, section, rr) else {
                         ldns_rr_free(rr)
                         throw AnswerEncodingError("a record", set.owner)
@@ -54,17 +59,19 @@ enum AnswerEncoder {
         defer { free(wire) }
         let bytes = Array(UnsafeBufferPointer(start: wire, count: size))
         let questionEnd = 12 + name.wireLength + 4
-        return PreparedAnswer(rcode: rcode, authoritative: true, answerCount: UInt16(answer.count(\.records)),
-                              authorityCount: UInt16(authority.count(\.records)),
-                              additionalCount: UInt16(additional.count(\.records)),
-                              sections: Array(bytes[questionEnd...]))
+        return PreparedAnswer(
+            rcode: rcode, authoritative: true, answerCount: UInt16(answer.count(\.records)),
+            authorityCount: UInt16(authority.count(\.records)),
+            additionalCount: UInt16(additional.count(\.records)),
+            sections: Array(bytes[questionEnd...]))
     }
 
     /// A negative answer that fits behind any question name at or below the SOA owner (the apex): encoded by ldns
     /// behind a question for the apex, so that the SOA's names are compressed against it, and relocated per query.
     static func negative(rcode: RCode, soa: OwnedRRset) throws(AnswerEncodingError) -> PreparedAnswer {
-        var prepared = try answer(name: soa.owner, type: RecordType.soa.rawValue, dnsClass: soa.dnsClass, rcode: rcode,
-                              answer: [], authority: [soa])
+        var prepared = try answer(
+            name: soa.owner, type: RecordType.soa.rawValue, dnsClass: soa.dnsClass, rcode: rcode,
+            answer: [], authority: [soa])
         prepared.relocations = compressionPointers(in: prepared.sections, records: soa.rrset.records.count)
         prepared.preparedNameLength = soa.owner.wireLength
         return prepared
@@ -102,8 +109,10 @@ enum AnswerEncoder {
     }
 }
 
-private extension [OwnedRRset] {
-    func count(_ records: KeyPath<RRset, [RecordData]>) -> Int { reduce(0) { $0 + $1.rrset[keyPath: records].count } }
+extension [OwnedRRset] {
+    fileprivate func count(_ records: KeyPath<RRset, [RecordData]>) -> Int {
+        reduce(0) { $0 + $1.rrset[keyPath: records].count }
+    }
 }
 
 extension DomainName {

@@ -30,8 +30,10 @@ public final class AnswerTable: Sendable {
     }
 
     /// Prepares every answer. Throws when ldns cannot encode one, so that such a configuration is refused.
-    public convenience init(zone: ZoneConfig, routing: RoutingTable, serial: UInt32, identity: ServerIdentity,
-                            statusAllow: [IPNetwork] = [], locator: ClientLocator = .none) throws(AnswerEncodingError) {
+    public convenience init(
+        zone: ZoneConfig, routing: RoutingTable, serial: UInt32, identity: ServerIdentity,
+        statusAllow: [IPNetwork] = [], locator: ClientLocator = .none
+    ) throws(AnswerEncodingError) {
         let layout = try ZoneLayout(zone: zone, profiles: routing.profiles)
         var pairs: [([UInt8], NameEntry)] = []
         for (index, key) in layout.profileKeys.enumerated() {
@@ -41,14 +43,17 @@ public final class AnswerTable: Sendable {
         pairs.append((layout.apexKey, try layout.apexEntry(serial: serial)))
         pairs += layout.otherEntries
         let chaos = try Self.chaosAnswers(identity)
-        try self.init(layout: layout, names: NameIndex(pairs), serial: serial, chaos: chaos,
-                      statusNames: NameIndex(layout.statusNames.map { ($0.wireKey, $0) }), statusAllow: statusAllow,
-                      locator: locator)
+        try self.init(
+            layout: layout, names: NameIndex(pairs), serial: serial, chaos: chaos,
+            statusNames: NameIndex(layout.statusNames.map { ($0.wireKey, $0) }), statusAllow: statusAllow,
+            locator: locator)
     }
 
-    private init(layout: ZoneLayout, names: NameIndex<NameEntry>, serial: UInt32, chaos: NameIndex<PreparedAnswer>,
-                 statusNames: NameIndex<DomainName>, statusAllow: [IPNetwork],
-                 locator: ClientLocator) throws(AnswerEncodingError) {
+    private init(
+        layout: ZoneLayout, names: NameIndex<NameEntry>, serial: UInt32, chaos: NameIndex<PreparedAnswer>,
+        statusNames: NameIndex<DomainName>, statusAllow: [IPNetwork],
+        locator: ClientLocator
+    ) throws(AnswerEncodingError) {
         self.layout = layout
         apexKey = layout.apexKey
         let soa = layout.negativeSOA(serial: serial)
@@ -73,10 +78,12 @@ public final class AnswerTable: Sendable {
         }
         for index in changed {
             guard let key = layout.profileKeys[index], let position = names.position(of: key) else { continue }
-            replacements.append((position, try Self.entry(for: routing.profiles[index], route: routing[profile: index])))
+            replacements.append(
+                (position, try Self.entry(for: routing.profiles[index], route: routing[profile: index])))
         }
-        return try AnswerTable(layout: layout, names: names.replacingValues(replacements), serial: serial,
-                               chaos: chaos, statusNames: statusNames, statusAllow: statusAllow, locator: locator)
+        return try AnswerTable(
+            layout: layout, names: names.replacingValues(replacements), serial: serial,
+            chaos: chaos, statusNames: statusNames, statusAllow: statusAllow, locator: locator)
     }
 
     /// A profile name's entry: prepared when its answer does not depend on the client, else its plan and a
@@ -85,19 +92,25 @@ public final class AnswerTable: Sendable {
         if route.decision.isPerQuery {
             var variants: [PreparedName] = []
             for set in route.answerSets {
-                variants.append(try prepare(name: profile.fqdn, rrsets: set.rrsets(ttl: profile.ttl),
-                                            endpointID: set.endpointID))
+                variants.append(
+                    try prepare(
+                        name: profile.fqdn, rrsets: set.rrsets(ttl: profile.ttl),
+                        endpointID: set.endpointID))
             }
             return NameEntry(perQuery: PerQueryName(plan: route.plan, variants: variants))
         }
         let answer = route.answer
-        return NameEntry(fixed: try prepare(name: profile.fqdn, rrsets: answer?.rrsets(ttl: profile.ttl) ?? [],
-                                            endpointID: answer?.endpointID))
+        return NameEntry(
+            fixed: try prepare(
+                name: profile.fqdn, rrsets: answer?.rrsets(ttl: profile.ttl) ?? [],
+                endpointID: answer?.endpointID))
     }
 
     /// Encodes every RRset of a name; `glue` gives the addresses of in-zone name servers for NS answers.
-    static func prepare(name: DomainName, rrsets: [RRset], endpointID: Int?,
-                        glue: (RRset) -> [OwnedRRset] = { _ in [] }) throws(AnswerEncodingError) -> PreparedName {
+    static func prepare(
+        name: DomainName, rrsets: [RRset], endpointID: Int?,
+        glue: (RRset) -> [OwnedRRset] = { _ in [] }
+    ) throws(AnswerEncodingError) -> PreparedName {
         let rrsets = rrsets.sorted { $0.type < $1.type }
         var answers: [UInt16: PreparedAnswer] = [:]
         for rrset in rrsets {
@@ -125,14 +138,19 @@ public final class AnswerTable: Sendable {
     {
         var answers: [([UInt8], PreparedAnswer)] = []
         for (names, text) in [
-            (["version.bind.", "version.server."], identity.version), (["id.server.", "hostname.bind."], identity.hostname),
+            (["version.bind.", "version.server."], identity.version),
+            (["id.server.", "hostname.bind."], identity.hostname),
         ] {
             for spelling in names {
                 let name = DomainName(spelling)!
                 let rrset = RRset(ttl: 0, records: [.txt([text])])
-                answers.append((name.wireKey, try AnswerEncoder.answer(
-                    name: name, type: typeTXT, dnsClass: .chaos,
-                    answer: [OwnedRRset(owner: name, dnsClass: .chaos, rrset: rrset)])))
+                answers.append(
+                    (
+                        name.wireKey,
+                        try AnswerEncoder.answer(
+                            name: name, type: typeTXT, dnsClass: .chaos,
+                            answer: [OwnedRRset(owner: name, dnsClass: .chaos, rrset: rrset)])
+                    ))
             }
         }
         return NameIndex(answers)
@@ -155,8 +173,9 @@ public final class AnswerTable: Sendable {
             guard let index = perQuery.plan.select(for: &query, random: { Double.random(in: 0..<1) }) else {
                 return .perQuery(noData, scope: query.scopePrefixLength)
             }
-            return .perQuery(perQuery.variants[index].answer(type: type, noData: noData),
-                             scope: query.scopePrefixLength)
+            return .perQuery(
+                perQuery.variants[index].answer(type: type, noData: noData),
+                scope: query.scopePrefixLength)
         case .chaos:
             guard type == Self.typeTXT || type == Self.typeANY else { return .prepared(.refused) }
             if let answer = chaos[name] { return .prepared(answer) }

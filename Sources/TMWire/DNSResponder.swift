@@ -29,16 +29,21 @@ public enum DNSResponder {
 
     /// Writes the response into `out` (`maxResponseSize` bytes); nil when the packet must be dropped (too short to
     /// have a header, or itself a response). The query path: nothing is allocated for a prepared answer.
-    public static func respond(to query: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
-                               table: AnswerTable, transport: Transport, client: IPAddress? = nil,
-                               status: (any StatusSource)? = nil) -> WrittenResponse? {
-        respond(to: query, parsed: ParsedQuery.parse(query), into: out, table: table, transport: transport,
-                client: client, status: status)
+    public static func respond(
+        to query: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
+        table: AnswerTable, transport: Transport, client: IPAddress? = nil,
+        status: (any StatusSource)? = nil
+    ) -> WrittenResponse? {
+        respond(
+            to: query, parsed: ParsedQuery.parse(query), into: out, table: table, transport: transport,
+            client: client, status: status)
     }
 
-    static func respond(to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
-                        into out: UnsafeMutableRawBufferPointer, table: AnswerTable, transport: Transport,
-                        client: IPAddress?, status: (any StatusSource)?) -> WrittenResponse? {
+    static func respond(
+        to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
+        into out: UnsafeMutableRawBufferPointer, table: AnswerTable, transport: Transport,
+        client: IPAddress?, status: (any StatusSource)?
+    ) -> WrittenResponse? {
         switch parsed {
         case .failure(.drop):
             return nil
@@ -53,8 +58,9 @@ public enum DNSResponder {
             let subnet = parsed.edns?.clientSubnet
             let answer: PreparedAnswer
             let lookup = parsed.withName(in: query) { name in
-                table.lookup(name: name, type: parsed.type, dnsClass: parsed.dnsClass,
-                             client: { clientQuery(subnet: subnet, source: client, locator: table.locator) })
+                table.lookup(
+                    name: name, type: parsed.type, dnsClass: parsed.dnsClass,
+                    client: { clientQuery(subnet: subnet, source: client, locator: table.locator) })
             }
             switch lookup {
             case .prepared(let prepared):
@@ -70,9 +76,12 @@ public enum DNSResponder {
                     answer = .refused
                     break
                 }
-                let network = subnet.flatMap { IPNetwork(address: $0.address, prefixLength: Int($0.sourcePrefixLength)) }
-                answer = statusAnswer(name: name, lines: status.statusLines(for: name, clientSubnet: network),
-                                      query: parsed)
+                let network = subnet.flatMap {
+                    IPNetwork(address: $0.address, prefixLength: Int($0.sourcePrefixLength))
+                }
+                answer = statusAnswer(
+                    name: name, lines: status.statusLines(for: name, clientSubnet: network),
+                    query: parsed)
             }
             return WrittenResponse(length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID)
         }
@@ -80,15 +89,19 @@ public enum DNSResponder {
 
     /// Whom to route for: the ECS subnet when the query has one with a non-zero source prefix (ECS is used for
     /// nothing else), else the address the query came from.
-    static func clientQuery(subnet: ParsedQuery.ClientSubnet?, source: IPAddress?, locator: ClientLocator) -> ClientQuery {
+    static func clientQuery(subnet: ParsedQuery.ClientSubnet?, source: IPAddress?, locator: ClientLocator)
+        -> ClientQuery
+    {
         if let subnet, subnet.sourcePrefixLength > 0 {
             // An IPv4-mapped IPv6 subnet is the IPv4 client it maps, for the subnet map and ranges as for databases.
             if isIPv4Mapped(subnet), case .v6(let v6) = subnet.address {
-                return ClientQuery(address: .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))), origin: .ecs,
-                                   sourcePrefixLength: Int(subnet.sourcePrefixLength) - 96, locator: locator)
+                return ClientQuery(
+                    address: .v4(IPv4Address(UInt32(truncatingIfNeeded: v6.low))), origin: .ecs,
+                    sourcePrefixLength: Int(subnet.sourcePrefixLength) - 96, locator: locator)
             }
-            return ClientQuery(address: subnet.address, origin: .ecs, sourcePrefixLength: Int(subnet.sourcePrefixLength),
-                               locator: locator)
+            return ClientQuery(
+                address: subnet.address, origin: .ecs, sourcePrefixLength: Int(subnet.sourcePrefixLength),
+                locator: locator)
         }
         let address = source ?? .v4(IPv4Address(0))
         let full = if case .v4 = address { 32 } else { 128 }
@@ -106,9 +119,11 @@ public enum DNSResponder {
         guard !lines.isEmpty else { return .refused }
         // Encoded for the lowercase name; compression pointers to the question stay valid whatever its case.
         let records = lines.map { RecordData.txt([String(decoding: $0.utf8.prefix(255), as: UTF8.self)]) }
-        let answer = try? AnswerEncoder.answer(name: name, type: query.type, dnsClass: .chaos, answer: [
-            OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: records))
-        ])
+        let answer = try? AnswerEncoder.answer(
+            name: name, type: query.type, dnsClass: .chaos,
+            answer: [
+                OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: records))
+            ])
         return answer ?? .refused
     }
 
@@ -123,7 +138,8 @@ public enum DNSResponder {
     }
 
     /// For queries whose question could not be read: the ID, opcode and RD echoed, no sections.
-    static func headerOnly(query: UnsafeRawBufferPointer, rcode: RCode, into out: UnsafeMutableRawBufferPointer) -> Int {
+    static func headerOnly(query: UnsafeRawBufferPointer, rcode: RCode, into out: UnsafeMutableRawBufferPointer) -> Int
+    {
         var cursor = WireCursor(out)
         cursor.put(query[0])
         cursor.put(query[1])

@@ -10,8 +10,10 @@ enum DNSClass: UInt16 {
 /// Builds ldns records from Swift record data. Every function returns memory the caller owns.
 enum LDNSRecord {
     /// A new ldns record; hand it to a packet (which takes ownership) or free it with `ldns_rr_free`.
-    static func make(owner: DomainName, dnsClass: DNSClass, ttl: UInt32,
-                     data: RecordData) throws(AnswerEncodingError) -> UnsafeMutablePointer<ldns_rr> {
+    static func make(
+        owner: DomainName, dnsClass: DNSClass, ttl: UInt32,
+        data: RecordData
+    ) throws(AnswerEncodingError) -> UnsafeMutablePointer<ldns_rr> {
         guard let rr = ldns_rr_new() else { throw AnswerEncodingError("a record", owner) }
         do throws(AnswerEncodingError) {
             ldns_rr_set_owner(rr, try dname(owner))
@@ -69,7 +71,7 @@ enum LDNSRecord {
                 }
             }
         } catch {
-            made.forEach { ldns_rdf_deep_free($0) }
+            for field in made { ldns_rdf_deep_free(field) }
             throw error
         }
         return made

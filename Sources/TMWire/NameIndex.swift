@@ -96,8 +96,12 @@ struct NameIndex<Value: Sendable>: Sendable {
                         let index = Int(slots[slot])
                         if index < 0 { return nil }
                         let entry = entries[index]
-                        if entry.hash == hash, WireName.equal(name, UnsafeRawBufferPointer(
-                               rebasing: names[Int(entry.start)..<Int(entry.start + entry.length)])) {
+                        if entry.hash == hash,
+                            WireName.equal(
+                                name,
+                                UnsafeRawBufferPointer(
+                                    rebasing: names[Int(entry.start)..<Int(entry.start + entry.length)]))
+                        {
                             return values[index]
                         }
                         slot = (slot + 1) & mask

@@ -65,7 +65,8 @@ struct ParsedQuery {
         }
         let nameEnd = offset
         guard nameEnd + 4 <= count else { return nil }
-        let type = UInt16(word(nameEnd)), dnsClass = UInt16(word(nameEnd + 2))
+        let type = UInt16(word(nameEnd))
+        let dnsClass = UInt16(word(nameEnd + 2))
         offset = nameEnd + 4
         var edns: EDNS?
         if word(10) == 1 {
@@ -74,8 +75,9 @@ struct ParsedQuery {
             guard offset + 11 + length == count else { return nil }
             let options = UnsafeRawBufferPointer(rebasing: packet[(offset + 11)..<count])
             guard case .valid(let subnet) = scanOptions(options) else { return .failure(.respond(.formErr)) }
-            edns = EDNS(udpPayloadSize: UInt16(word(offset + 3)), version: packet[offset + 6],
-                        dnssecOK: packet[offset + 7] & 0x80 != 0, clientSubnet: subnet)
+            edns = EDNS(
+                udpPayloadSize: UInt16(word(offset + 3)), version: packet[offset + 6],
+                dnssecOK: packet[offset + 7] & 0x80 != 0, clientSubnet: subnet)
         } else if offset != count {
             return nil
         }
@@ -92,7 +94,8 @@ struct ParsedQuery {
         guard status == LDNS_STATUS_OK, let parsed else { return .failure(.respond(.formErr)) }
         defer { ldns_pkt_free(parsed) }
         guard ldns_pkt_qdcount(parsed) == 1, let question = ldns_rr_list_rr(ldns_pkt_question(parsed), 0),
-              let owner = ldns_rr_owner(question) else { return .failure(.respond(.formErr)) }
+            let owner = ldns_rr_owner(question)
+        else { return .failure(.respond(.formErr)) }
         let name = Array(UnsafeBufferPointer(start: ldns_rdf_data(owner), count: ldns_rdf_size(owner)))
         var edns: EDNS?
         if ldns_pkt_edns(parsed) {
@@ -102,11 +105,14 @@ struct ParsedQuery {
                 guard case .valid(let found) = Self.scanOptions(options) else { return .failure(.respond(.formErr)) }
                 subnet = found
             }
-            edns = EDNS(udpPayloadSize: ldns_pkt_edns_udp_size(parsed), version: ldns_pkt_edns_version(parsed),
-                        dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet)
+            edns = EDNS(
+                udpPayloadSize: ldns_pkt_edns_udp_size(parsed), version: ldns_pkt_edns_version(parsed),
+                dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet)
         }
-        return .success(ParsedQuery(name: .copied(name), type: UInt16(ldns_rr_get_type(question).rawValue),
-                                    dnsClass: UInt16(ldns_rr_get_class(question).rawValue), edns: edns))
+        return .success(
+            ParsedQuery(
+                name: .copied(name), type: UInt16(ldns_rr_get_type(question).rawValue),
+                dnsClass: UInt16(ldns_rr_get_class(question).rawValue), edns: edns))
     }
 
     enum OptionScan {
@@ -128,7 +134,7 @@ struct ParsedQuery {
             guard options.count - offset >= length else { return .malformed }
             if code == 8 {
                 guard subnet == nil,
-                      let parsed = parseSubnet(UnsafeRawBufferPointer(rebasing: options[offset..<offset + length]))
+                    let parsed = parseSubnet(UnsafeRawBufferPointer(rebasing: options[offset..<offset + length]))
                 else { return .malformed }
                 subnet = parsed
             }
@@ -147,13 +153,16 @@ struct ParsedQuery {
         let width = family == 1 ? 4 : family == 2 ? 16 : 0
         guard width > 0, Int(source) <= width * 8, data.count - 4 == (Int(source) + 7) / 8 else { return nil }
         // Read as two big-endian words (one for IPv4), the bytes beyond the prefix being zero.
-        var high: UInt64 = 0, low: UInt64 = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
         for index in 0..<width {
             let byte = index < data.count - 4 ? UInt64(data[4 + index]) : 0
             if index < 8 { high = high << 8 | byte } else { low = low << 8 | byte }
         }
-        let address: IPAddress = width == 4 ? .v4(IPv4Address(UInt32(truncatingIfNeeded: high)))
-                                            : .v6(IPv6Address(high: high, low: low))
+        let address: IPAddress =
+            width == 4
+            ? .v4(IPv4Address(UInt32(truncatingIfNeeded: high)))
+            : .v6(IPv6Address(high: high, low: low))
         guard address.truncated(to: Int(source)) == address else { return nil }
         return ClientSubnet(family: family, sourcePrefixLength: source, address: address)
     }

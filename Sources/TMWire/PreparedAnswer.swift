@@ -23,10 +23,13 @@ struct PreparedAnswer: Sendable, Hashable {
     var relocations: [UInt16] = []
     var preparedNameLength = 0
 
-    static let refused = PreparedAnswer(rcode: .refused, authoritative: false, answerCount: 0, authorityCount: 0,
-                                        additionalCount: 0, sections: [])
-    static let formatError = PreparedAnswer(rcode: .formErr, authoritative: false, answerCount: 0,
-                                            authorityCount: 0, additionalCount: 0, sections: [])
-    static let badVersion = PreparedAnswer(rcode: .badVersion, authoritative: false, answerCount: 0,
-                                           authorityCount: 0, additionalCount: 0, sections: [])
+    static let refused = PreparedAnswer(
+        rcode: .refused, authoritative: false, answerCount: 0, authorityCount: 0,
+        additionalCount: 0, sections: [])
+    static let formatError = PreparedAnswer(
+        rcode: .formErr, authoritative: false, answerCount: 0,
+        authorityCount: 0, additionalCount: 0, sections: [])
+    static let badVersion = PreparedAnswer(
+        rcode: .badVersion, authoritative: false, answerCount: 0,
+        authorityCount: 0, additionalCount: 0, sections: [])
 }

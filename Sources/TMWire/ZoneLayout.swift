@@ -46,8 +46,14 @@ struct ZoneLayout: Sendable {
         let profileNames = Set(profiles.profiles.filter(\.isEnabled).map(\.fqdn))
         var entries: [([UInt8], NameEntry)] = []
         for (name, rrsets) in names.sorted(by: { $0.key < $1.key }) where !profileNames.contains(name) {
-            entries.append((name.wireKey, NameEntry(fixed: try AnswerTable.prepare(name: name, rrsets: rrsets,
-                                                                                   endpointID: nil))))
+            entries.append(
+                (
+                    name.wireKey,
+                    NameEntry(
+                        fixed: try AnswerTable.prepare(
+                            name: name, rrsets: rrsets,
+                            endpointID: nil))
+                ))
         }
         otherEntries = entries
         statusNames = [zone.apex] + profiles.profiles.map(\.fqdn)
@@ -56,17 +62,19 @@ struct ZoneLayout: Sendable {
     /// The apex answers SOA (with this serial) and NS, with the addresses of in-zone name servers as glue.
     func apexEntry(serial: UInt32) throws(AnswerEncodingError) -> NameEntry {
         let soaSet = RRset(ttl: soa.ttl, records: [.soa(soa, serial: serial)])
-        return NameEntry(fixed: try AnswerTable.prepare(name: apex, rrsets: [soaSet, nameservers], endpointID: nil) {
-            nsSet in
-            nsSet.records.flatMap { record -> [OwnedRRset] in
-                guard case .ns(let server) = record, let sets = glue[server] else { return [] }
-                return sets.map { OwnedRRset(owner: server, dnsClass: .internet, rrset: $0) }
-            }
-        })
+        return NameEntry(
+            fixed: try AnswerTable.prepare(name: apex, rrsets: [soaSet, nameservers], endpointID: nil) {
+                nsSet in
+                nsSet.records.flatMap { record -> [OwnedRRset] in
+                    guard case .ns(let server) = record, let sets = glue[server] else { return [] }
+                    return sets.map { OwnedRRset(owner: server, dnsClass: .internet, rrset: $0) }
+                }
+            })
     }
 
     /// The SOA that negative answers carry, with RFC 2308's TTL.
     func negativeSOA(serial: UInt32) -> OwnedRRset {
-        OwnedRRset(owner: apex, dnsClass: .internet, rrset: RRset(ttl: negativeTTL, records: [.soa(soa, serial: serial)]))
+        OwnedRRset(
+            owner: apex, dnsClass: .internet, rrset: RRset(ttl: negativeTTL, records: [.soa(soa, serial: serial)]))
     }
 }

@@ -14,6 +14,8 @@ struct EdgeTMCommand: ParsableCommand {
     )
 }
 
+// The executable owns both imports; `--log-level` parses straight into swift-log's type.
+// swift-format-ignore: AvoidRetroactiveConformances
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 struct Serve: ParsableCommand {
@@ -22,11 +24,15 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "The configuration directory (holding edgetm.json).")
     var config: String
 
-    @Option(name: .long, help: ArgumentHelp(
-        "An address to serve on, as 127.0.0.1:5353 or [::1]:5353; replaces the configuration's listen addresses."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "An address to serve on, as 127.0.0.1:5353 or [::1]:5353; replaces the configuration's listen addresses."))
     var listen: [String] = []
 
-    @Option(name: .long, help: "UDP listener threads per address (SO_REUSEPORT); default: one per CPU this process may run on.")
+    @Option(
+        name: .long,
+        help: "UDP listener threads per address (SO_REUSEPORT); default: one per CPU this process may run on.")
     var threads: Int?
 
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")

@@ -26,9 +26,11 @@ struct CheckCommandTests {
         }
         """
 
-    static let brokenWeb = TestConfig.profile("web", ttl: -1, endpoints: [
-        TestConfig.Endpoint(name: "edge", target: "192.0.2.80", priority: 1),
-    ])
+    static let brokenWeb = TestConfig.profile(
+        "web", ttl: -1,
+        endpoints: [
+            TestConfig.Endpoint(name: "edge", target: "192.0.2.80", priority: 1)
+        ])
 
     static func brokenConfig() throws -> TestConfig {
         try TestConfig(server: TestConfig.server(), profiles: ["app.json": brokenApp, "web.json": brokenWeb])
@@ -64,14 +66,21 @@ struct CheckCommandTests {
         #expect(result.status == 1, "stdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")
         #expect(!result.stdout.contains("OK"))
         let lines = result.stderrLines
-        #expect(lines.contains("profiles/app.json: properties.endpoints[1].properties.priority: 0 is out of range 1...1000"),
-                "stderr:\n\(result.stderr)")
-        #expect(lines.contains { $0.hasPrefix("profiles/app.json: properties.endpoints[2].name: ")
-            && $0.contains("duplicate") && $0.contains("mec-atlanta") }, "stderr:\n\(result.stderr)")
-        #expect(lines.contains { $0.hasPrefix("profiles/app.json: properties.bogusKey: ") && $0.contains("unknown") },
-                "stderr:\n\(result.stderr)")
-        #expect(lines.contains { $0.hasPrefix("profiles/web.json: properties.dnsConfig.ttl: ") && $0.contains("-1") },
-                "every file's errors are reported: \(result.stderr)")
+        #expect(
+            lines.contains(
+                "profiles/app.json: properties.endpoints[1].properties.priority: 0 is out of range 1...1000"),
+            "stderr:\n\(result.stderr)")
+        #expect(
+            lines.contains {
+                $0.hasPrefix("profiles/app.json: properties.endpoints[2].name: ")
+                    && $0.contains("duplicate") && $0.contains("mec-atlanta")
+            }, "stderr:\n\(result.stderr)")
+        #expect(
+            lines.contains { $0.hasPrefix("profiles/app.json: properties.bogusKey: ") && $0.contains("unknown") },
+            "stderr:\n\(result.stderr)")
+        #expect(
+            lines.contains { $0.hasPrefix("profiles/web.json: properties.dnsConfig.ttl: ") && $0.contains("-1") },
+            "every file's errors are reported: \(result.stderr)")
         #expect(lines.count == 4, "one line per error, nothing else:\n\(result.stderr)")
         for line in lines {
             #expect(Self.isIssueLine(line), "not FILE: JSON.PATH: message: \(line)")
@@ -85,8 +94,9 @@ struct CheckCommandTests {
         let result = try Command.edgetm(["check", "--config", directory.url.path])
         #expect(result.status == 1, "stderr:\n\(result.stderr)")
         #expect(result.stderrLines.contains { $0.hasPrefix("edgetm.json: ") }, "stderr:\n\(result.stderr)")
-        #expect(result.stderrLines.allSatisfy { $0.range(of: #"^[^ ]+: [^ ]+: \S"#, options: .regularExpression) != nil },
-                "stderr:\n\(result.stderr)")
+        #expect(
+            result.stderrLines.allSatisfy { $0.range(of: #"^[^ ]+: [^ ]+: \S"#, options: .regularExpression) != nil },
+            "stderr:\n\(result.stderr)")
     }
 
     @Test("serve refuses the broken configuration: non-zero exit, nothing served")
@@ -94,8 +104,9 @@ struct CheckCommandTests {
         let config = try Self.brokenConfig()
         defer { config.remove() }
         let port = try FreePort.pick()
-        let result = try Command.edgetm(["serve", "--config", config.path, "--listen", "127.0.0.1:\(port)"],
-                                        timeout: 15)
+        let result = try Command.edgetm(
+            ["serve", "--config", config.path, "--listen", "127.0.0.1:\(port)"],
+            timeout: 15)
         #expect(!result.timedOut, "serve kept running on a broken configuration")
         let termination = try #require(result.termination)
         #expect(termination.reason == .exit, "\(termination)")

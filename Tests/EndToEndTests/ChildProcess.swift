@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,8 +31,9 @@ enum Paths {
     static func requireEdgetm() throws -> URL {
         let binary = edgetm
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw HarnessError("edgetm binary not found or not executable at \(binary.path): run `swift build` first "
-                + "(`make test` does), or set EDGETM_BIN")
+            throw HarnessError(
+                "edgetm binary not found or not executable at \(binary.path): run `swift build` first "
+                    + "(`make test` does), or set EDGETM_BIN")
         }
         return binary
     }
@@ -168,8 +170,9 @@ enum Command {
     static func run(_ executable: URL, _ arguments: [String], timeout: Double = 30) throws -> CommandResult {
         let directory = try TemporaryDirectory("edgetm-e2e-cmd")
         defer { directory.remove() }
-        let child = try ManagedProcess(executable: executable, arguments: arguments,
-                                       stdout: directory.file("stdout"), stderr: directory.file("stderr"))
+        let child = try ManagedProcess(
+            executable: executable, arguments: arguments,
+            stdout: directory.file("stdout"), stderr: directory.file("stderr"))
         let start = Date()
         var timedOut = false
         if !child.waitForExit(timeout: timeout) {

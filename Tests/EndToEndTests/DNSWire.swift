@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,8 +44,10 @@ struct EDNSSpec {
     var options: [UInt8] = []
 
     var bytes: [UInt8] {
-        [0, 0, 41, UInt8(udpSize >> 8), UInt8(udpSize & 0xff), 0, version, dnssecOK ? 0x80 : 0, 0,
-         UInt8(options.count >> 8 & 0xff), UInt8(options.count & 0xff)] + options
+        [
+            0, 0, 41, UInt8(udpSize >> 8), UInt8(udpSize & 0xff), 0, version, dnssecOK ? 0x80 : 0, 0,
+            UInt8(options.count >> 8 & 0xff), UInt8(options.count & 0xff),
+        ] + options
     }
 }
 
@@ -64,15 +67,19 @@ enum DNSWire {
     static func u16(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xff)] }
 
     /// A 12-byte header.
-    static func header(id: UInt16, flags: UInt16 = 0, qd: UInt16 = 1, an: UInt16 = 0, ns: UInt16 = 0,
-                       ar: UInt16 = 0) -> [UInt8] {
+    static func header(
+        id: UInt16, flags: UInt16 = 0, qd: UInt16 = 1, an: UInt16 = 0, ns: UInt16 = 0,
+        ar: UInt16 = 0
+    ) -> [UInt8] {
         u16(id) + u16(flags) + u16(qd) + u16(an) + u16(ns) + u16(ar)
     }
 
     /// A standard query; `opcode` other than 0 and `qr` are there to build packets the server must refuse or drop.
-    static func query(id: UInt16, name: String, type: UInt16, dnsClass: UInt16 = RRClass.internet,
-                      recursionDesired: Bool = false, edns: EDNSSpec? = nil, opcode: UInt8 = 0,
-                      qr: Bool = false) -> [UInt8] {
+    static func query(
+        id: UInt16, name: String, type: UInt16, dnsClass: UInt16 = RRClass.internet,
+        recursionDesired: Bool = false, edns: EDNSSpec? = nil, opcode: UInt8 = 0,
+        qr: Bool = false
+    ) -> [UInt8] {
         var flags = UInt16(opcode & 0x0f) << 11
         if recursionDesired { flags |= 0x0100 }
         if qr { flags |= 0x8000 }
@@ -271,8 +278,9 @@ struct DNSMessage: CustomStringConvertible {
             guard offset == start + length else {
                 throw DNSParseError(description: "rdata of type \(type) is \(offset - start) bytes, RDLENGTH \(length)")
             }
-            return Record(name: name, type: type, dnsClass: dnsClass, ttl: ttl, rdata: Array(bytes[start..<offset]),
-                          names: names)
+            return Record(
+                name: name, type: type, dnsClass: dnsClass, ttl: ttl, rdata: Array(bytes[start..<offset]),
+                names: names)
         }
     }
 }
@@ -294,9 +302,9 @@ enum NormalQuery {
             return "malformed reply (\(error)): \(reply)"
         }
         guard message.id == id, message.qr, message.aa, !message.tc, !message.ra, message.rcode == RCode.noError,
-              message.questions == [DNSMessage.Question(name: name + ".", type: RRType.a, dnsClass: RRClass.internet)],
-              message.answers.count == 1, let answer = message.answers.first, answer.type == RRType.a,
-              answer.name == name + ".", answer.address == address
+            message.questions == [DNSMessage.Question(name: name + ".", type: RRType.a, dnsClass: RRClass.internet)],
+            message.answers.count == 1, let answer = message.answers.first, answer.type == RRType.a,
+            answer.name == name + ".", answer.address == address
         else { return "wrong answer (expected id \(id), \(name) A \(address)): \(message)" }
         return nil
     }

@@ -110,22 +110,33 @@ struct DigResponse: CustomStringConvertible {
                 continue
             }
             switch line {
-            case ";; QUESTION SECTION:": section = .question; continue
-            case ";; ANSWER SECTION:": section = .answer; continue
-            case ";; AUTHORITY SECTION:": section = .authority; continue
-            case ";; ADDITIONAL SECTION:": section = .additional; continue
+            case ";; QUESTION SECTION:":
+                section = .question
+                continue
+            case ";; ANSWER SECTION:":
+                section = .answer
+                continue
+            case ";; AUTHORITY SECTION:":
+                section = .authority
+                continue
+            case ";; ADDITIONAL SECTION:":
+                section = .additional
+                continue
             default: break
             }
             if section == .question, line.hasPrefix(";") {
                 let fields = line.dropFirst().split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-                if fields.count >= 3 { question.append(DigQuestion(name: fields[0], dnsClass: fields[1], type: fields[2])) }
+                if fields.count >= 3 {
+                    question.append(DigQuestion(name: fields[0], dnsClass: fields[1], type: fields[2]))
+                }
                 continue
             }
             if line.hasPrefix(";") { continue }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard fields.count >= 4, let ttl = Int(fields[1]) else { continue }
-            let record = DigRecord(name: fields[0], ttl: ttl, dnsClass: fields[2], type: fields[3],
-                                   data: fields.dropFirst(4).joined(separator: " "))
+            let record = DigRecord(
+                name: fields[0], ttl: ttl, dnsClass: fields[2], type: fields[3],
+                data: fields.dropFirst(4).joined(separator: " "))
             switch section {
             case .answer: answer.append(record)
             case .authority: authority.append(record)
@@ -148,12 +159,15 @@ enum Dig {
         guard FileManager.default.isExecutableFile(atPath: path.path) else {
             throw HarnessError("/usr/bin/dig is missing: install the Debian package dnsutils")
         }
-        let result = try Command.run(path, ["@\(server.text)", "-p", "\(port)", "+norec", "+time=2", "+tries=2"]
-            + arguments, timeout: 30)
+        let result = try Command.run(
+            path,
+            ["@\(server.text)", "-p", "\(port)", "+norec", "+time=2", "+tries=2"]
+                + arguments, timeout: 30)
         let response = DigResponse(parsing: result.stdout)
         guard result.status == 0, response.status != nil else {
-            throw HarnessError("dig \(arguments.joined(separator: " ")) @\(server.text) -p \(port) got no answer "
-                + "(\(result.termination.map(\.description) ?? "timed out")):\n\(result.stdout)\(result.stderr)")
+            throw HarnessError(
+                "dig \(arguments.joined(separator: " ")) @\(server.text) -p \(port) got no answer "
+                    + "(\(result.termination.map(\.description) ?? "timed out")):\n\(result.stdout)\(result.stderr)")
         }
         return response
     }

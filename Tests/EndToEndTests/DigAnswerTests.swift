@@ -36,8 +36,12 @@ struct DigAnswerTests {
             let a = try server.dig(["app.tm.example", "A"])
             #expect(a.status == "NOERROR")
             #expect(a.flags.contains("aa"))
-            #expect(a.answer == [DigRecord(name: "app.tm.example.", ttl: 30, dnsClass: "IN", type: "A",
-                                           data: "127.0.0.11")], "\(a)")
+            #expect(
+                a.answer == [
+                    DigRecord(
+                        name: "app.tm.example.", ttl: 30, dnsClass: "IN", type: "A",
+                        data: "127.0.0.11")
+                ], "\(a)")
             #expect(a.authority.isEmpty)
 
             Self.expectNoData(try server.dig(["app.tm.example", "AAAA"]))
@@ -50,8 +54,12 @@ struct DigAnswerTests {
             let aaaa = try server.dig(["v6.tm.example", "AAAA"])
             #expect(aaaa.status == "NOERROR")
             #expect(aaaa.flags.contains("aa"))
-            #expect(aaaa.answer == [DigRecord(name: "v6.tm.example.", ttl: 60, dnsClass: "IN", type: "AAAA",
-                                              data: "2001:db8::10")], "\(aaaa)")
+            #expect(
+                aaaa.answer == [
+                    DigRecord(
+                        name: "v6.tm.example.", ttl: 60, dnsClass: "IN", type: "AAAA",
+                        data: "2001:db8::10")
+                ], "\(aaaa)")
 
             Self.expectNoData(try server.dig(["v6.tm.example", "A"]))
         }
@@ -64,9 +72,13 @@ struct DigAnswerTests {
                 let response = try server.dig(["alias.tm.example", type])
                 #expect(response.status == "NOERROR", "\(type): \(response)")
                 #expect(response.flags.contains("aa"))
-                #expect(response.answer == [DigRecord(name: "alias.tm.example.", ttl: 45, dnsClass: "IN",
-                                                       type: "CNAME", data: "origin.example.net.")],
-                        "\(type): \(response)")
+                #expect(
+                    response.answer == [
+                        DigRecord(
+                            name: "alias.tm.example.", ttl: 45, dnsClass: "IN",
+                            type: "CNAME", data: "origin.example.net.")
+                    ],
+                    "\(type): \(response)")
             }
         }
     }
@@ -84,8 +96,12 @@ struct DigAnswerTests {
         try Self.withStandardServer { server in
             let failover = try server.dig(["failover.tm.example", "A"])
             #expect(failover.status == "NOERROR")
-            #expect(failover.answer == [DigRecord(name: "failover.tm.example.", ttl: 20, dnsClass: "IN", type: "A",
-                                                  data: "192.0.2.2")], "\(failover)")
+            #expect(
+                failover.answer == [
+                    DigRecord(
+                        name: "failover.tm.example.", ttl: 20, dnsClass: "IN", type: "A",
+                        data: "192.0.2.2")
+                ], "\(failover)")
 
             let order = try server.dig(["order.tm.example", "A"])
             #expect(order.answerData("A") == ["192.0.2.22"], "\(order)")
@@ -130,8 +146,11 @@ struct DigAnswerTests {
             #expect(ns.answerData("NS") == TestConfig.Standard.nameservers, "\(ns)")
             #expect(ns.answer.allSatisfy { $0.name == "tm.example." && $0.ttl == 3600 })
             let glue = ns.additional.map { "\($0.name) \($0.type) \($0.data)" }.sorted()
-            #expect(glue == ["ns1.tm.example. A 127.0.0.1", "ns1.tm.example. AAAA ::1",
-                             "ns2.tm.example. A 127.0.0.2"], "\(ns)")
+            #expect(
+                glue == [
+                    "ns1.tm.example. A 127.0.0.1", "ns1.tm.example. AAAA ::1",
+                    "ns2.tm.example. A 127.0.0.2",
+                ], "\(ns)")
         }
     }
 
@@ -141,11 +160,19 @@ struct DigAnswerTests {
             let a = try server.dig(["ns1.tm.example", "A"])
             #expect(a.status == "NOERROR")
             #expect(a.flags.contains("aa"))
-            #expect(a.answer == [DigRecord(name: "ns1.tm.example.", ttl: 3600, dnsClass: "IN", type: "A",
-                                           data: "127.0.0.1")], "\(a)")
+            #expect(
+                a.answer == [
+                    DigRecord(
+                        name: "ns1.tm.example.", ttl: 3600, dnsClass: "IN", type: "A",
+                        data: "127.0.0.1")
+                ], "\(a)")
             let aaaa = try server.dig(["ns1.tm.example", "AAAA"])
-            #expect(aaaa.answer == [DigRecord(name: "ns1.tm.example.", ttl: 3600, dnsClass: "IN", type: "AAAA",
-                                              data: "::1")], "\(aaaa)")
+            #expect(
+                aaaa.answer == [
+                    DigRecord(
+                        name: "ns1.tm.example.", ttl: 3600, dnsClass: "IN", type: "AAAA",
+                        data: "::1")
+                ], "\(aaaa)")
             // ns2 has no IPv6 address: NODATA, not NXDOMAIN.
             Self.expectNoData(try server.dig(["ns2.tm.example", "AAAA"]))
         }
@@ -198,9 +225,14 @@ struct DigAnswerTests {
         try Self.withStandardServer { server in
             let response = try server.dig(["ApP.Tm.EXAMPLE", "A"])
             #expect(response.status == "NOERROR")
-            #expect(response.question == [DigQuestion(name: "ApP.Tm.EXAMPLE.", dnsClass: "IN", type: "A")], "\(response)")
-            #expect(response.answer == [DigRecord(name: "ApP.Tm.EXAMPLE.", ttl: 30, dnsClass: "IN", type: "A",
-                                                  data: "127.0.0.11")], "\(response)")
+            #expect(
+                response.question == [DigQuestion(name: "ApP.Tm.EXAMPLE.", dnsClass: "IN", type: "A")], "\(response)")
+            #expect(
+                response.answer == [
+                    DigRecord(
+                        name: "ApP.Tm.EXAMPLE.", ttl: 30, dnsClass: "IN", type: "A",
+                        data: "127.0.0.11")
+                ], "\(response)")
         }
     }
 
@@ -269,8 +301,12 @@ struct DigAnswerTests {
             }
 
             let app = try server.dig(["app.tm.example", "ANY"])
-            #expect(app.answer == [DigRecord(name: "app.tm.example.", ttl: 30, dnsClass: "IN", type: "A",
-                                             data: "127.0.0.11")], "\(app)")
+            #expect(
+                app.answer == [
+                    DigRecord(
+                        name: "app.tm.example.", ttl: 30, dnsClass: "IN", type: "A",
+                        data: "127.0.0.11")
+                ], "\(app)")
             let ns1 = try server.dig(["ns1.tm.example", "ANY"])
             #expect(Set(ns1.answer.map(\.type)).count == 1, "\(ns1)")
             #expect(!ns1.answer.isEmpty)
@@ -286,8 +322,10 @@ struct DigAnswerTests {
         let hostname = currentHostName()
         #expect(!hostname.isEmpty)
         try Self.withStandardServer { server in
-            for (name, expected) in [("version.bind", "\"edgetm \(version)\""), ("version.server", "\"edgetm \(version)\""),
-                                     ("id.server", "\"\(hostname)\""), ("hostname.bind", "\"\(hostname)\"")] {
+            for (name, expected) in [
+                ("version.bind", "\"edgetm \(version)\""), ("version.server", "\"edgetm \(version)\""),
+                ("id.server", "\"\(hostname)\""), ("hostname.bind", "\"\(hostname)\""),
+            ] {
                 let response = try server.dig(["CH", "TXT", name])
                 #expect(response.status == "NOERROR", "\(name): \(response)")
                 #expect(response.answer.count == 1, "\(name): \(response)")

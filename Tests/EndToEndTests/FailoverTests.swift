@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,10 +28,13 @@ struct FailoverTests {
         func start() throws {
             let log = directory.file("endpoint-\(UUID()).log")
             let script = Paths.packageRoot.appendingPathComponent("scripts/endpoint.py").path
-            let child = try ManagedProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
-                                           arguments: ["python3", script, "--bind", address, "--port", "\(port)",
-                                                       "--delay", "\(delay)"],
-                                           stdout: log, stderr: log)
+            let child = try ManagedProcess(
+                executable: URL(fileURLWithPath: "/usr/bin/env"),
+                arguments: [
+                    "python3", script, "--bind", address, "--port", "\(port)",
+                    "--delay", "\(delay)",
+                ],
+                stdout: log, stderr: log)
             self.child = child
             let deadline = Date().addingTimeInterval(10)
             while !child.stdout.contains("ready") {
@@ -96,8 +100,10 @@ struct FailoverTests {
     }
 
     /// Polls `name` every 50 ms until it answers `expected`; returns the seconds it took, or nil.
-    static func seconds(until name: String, answers expected: String, server: ServerProcess,
-                        within limit: Double = 5) throws -> Double? {
+    static func seconds(
+        until name: String, answers expected: String, server: ServerProcess,
+        within limit: Double = 5
+    ) throws -> Double? {
         let start = Date()
         while Date().timeIntervalSince(start) < limit {
             if try server.dig([name, "A"]).answerData("A") == [expected] { return Date().timeIntervalSince(start) }
@@ -113,9 +119,12 @@ struct FailoverTests {
         let mec = try HTTPEndpoint(address: "127.0.0.11", port: port)
         let region = try HTTPEndpoint(address: "127.0.0.12", port: port)
         _ = disabled
-        let config = try TestConfig(server: TestConfig.server(),
-                                    profiles: ["app.json": Self.profile(port: port),
-                                               "pinned.json": Self.pinned(port: port)])
+        let config = try TestConfig(
+            server: TestConfig.server(),
+            profiles: [
+                "app.json": Self.profile(port: port),
+                "pinned.json": Self.pinned(port: port),
+            ])
         defer { config.remove() }
         try ServerProcess.with(config: config.url) { server in
             #expect(try Self.seconds(until: "app.tm.example", answers: "127.0.0.11", server: server) != nil)
@@ -154,11 +163,14 @@ struct FailoverTests {
         let deadProxy = "http://127.0.0.1:\(try FreePort.pick())"
         let config = try TestConfig(server: TestConfig.server(), profiles: ["app.json": Self.profile(port: port)])
         defer { config.remove() }
-        let environment = ["http_proxy": deadProxy, "HTTP_PROXY": deadProxy, "https_proxy": deadProxy,
-                           "all_proxy": deadProxy, "ALL_PROXY": deadProxy]
+        let environment = [
+            "http_proxy": deadProxy, "HTTP_PROXY": deadProxy, "https_proxy": deadProxy,
+            "all_proxy": deadProxy, "ALL_PROXY": deadProxy,
+        ]
         try ServerProcess.with(config: config.url, environment: environment) { (server: ServerProcess) throws in
-            #expect(eventuallyTrue(within: 5) { server.log.contains("endpoint=mec") && server.log.contains("to=Online") },
-                    "\(server.log)")
+            #expect(
+                eventuallyTrue(within: 5) { server.log.contains("endpoint=mec") && server.log.contains("to=Online") },
+                "\(server.log)")
             usleep(1_000_000)
             #expect(!server.log.contains("to=Degraded"), "\(server.log)")
             #expect(try server.dig(["app.tm.example", "A"]).answerData("A") == ["127.0.0.11"])

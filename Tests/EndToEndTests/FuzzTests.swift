@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,7 +32,8 @@ enum ReplyCheck {
     }
 
     static func hex(_ bytes: [UInt8], limit: Int = 80) -> String {
-        bytes.prefix(limit).map { String(format: "%02x", $0) }.joined() + (bytes.count > limit ? "…(\(bytes.count))" : "")
+        bytes.prefix(limit).map { String(format: "%02x", $0) }.joined()
+            + (bytes.count > limit ? "…(\(bytes.count))" : "")
     }
 }
 
@@ -98,10 +100,11 @@ struct ReplyLedger {
             return
         }
         guard awaiting.remove(id) != nil || late.remove(id) != nil else {
-            report.problems.append(answered.contains(id)
-                ? "two replies to one \(packet.kind) packet \(ReplyCheck.hex(packet.bytes))"
-                : "a reply to a \(packet.kind) packet that must be dropped: \(ReplyCheck.hex(packet.bytes)) → "
-                + ReplyCheck.hex(reply))
+            report.problems.append(
+                answered.contains(id)
+                    ? "two replies to one \(packet.kind) packet \(ReplyCheck.hex(packet.bytes))"
+                    : "a reply to a \(packet.kind) packet that must be dropped: \(ReplyCheck.hex(packet.bytes)) → "
+                        + ReplyCheck.hex(reply))
             return
         }
         answered.insert(id)
@@ -154,8 +157,9 @@ struct FuzzTests {
                 let batch = udpPackets[start..<min(start + Self.udpBurst, udpPackets.count)]
                 udp.add(try Self.sendUDP(batch, to: server))
                 let problem = server.normalQueryProblemUDP(id: UInt16(0x8000 + burst), timeout: 2)
-                try #require(problem == nil && server.isRunning,
-                             "after UDP burst \(burst) (seed \(seed)): \(problem ?? "not running"); log:\n\(server.log)")
+                try #require(
+                    problem == nil && server.isRunning,
+                    "after UDP burst \(burst) (seed \(seed)): \(problem ?? "not running"); log:\n\(server.log)")
             }
             print("edgetm fuzz UDP: \(udp.summary)")
 
@@ -166,8 +170,9 @@ struct FuzzTests {
                 let start = connection * Self.tcpFramesPerConnection
                 tcp.add(try Self.sendTCP(tcpPackets[start..<start + Self.tcpFramesPerConnection], to: server))
                 let problem = server.normalQueryProblemTCP(id: UInt16(0x9000 + connection))
-                try #require(problem == nil && server.isRunning,
-                             "after TCP connection \(connection) (seed \(seed)): \(problem ?? "not running")")
+                try #require(
+                    problem == nil && server.isRunning,
+                    "after TCP connection \(connection) (seed \(seed)): \(problem ?? "not running")")
             }
             // One frame of the largest size: 65535 bytes of garbage behind a header that asks for a reply.
             var giant = fuzzer.bytes(65535)
@@ -178,10 +183,22 @@ struct FuzzTests {
             // TCP connections abused below the framing.
             let abuse = try Self.abuseTCP(server, fuzzer: &fuzzer, seed: seed)
 
-            #expect(udp.problems.isEmpty, "seed \(seed): \(udp.problems.count) bad UDP replies, first: \(udp.problems.prefix(10).joined(separator: "\n"))")
-            #expect(udp.missing.isEmpty, "seed \(seed): \(udp.missing.count) UDP queries unanswered, first: \(udp.missing.prefix(10).joined(separator: "\n"))")
-            #expect(tcp.problems.isEmpty, "seed \(seed): \(tcp.problems.count) bad TCP replies, first: \(tcp.problems.prefix(10).joined(separator: "\n"))")
-            #expect(tcp.missing.isEmpty, "seed \(seed): \(tcp.missing.count) TCP queries unanswered, first: \(tcp.missing.prefix(10).joined(separator: "\n"))")
+            #expect(
+                udp.problems.isEmpty,
+                "seed \(seed): \(udp.problems.count) bad UDP replies, first: \(udp.problems.prefix(10).joined(separator: "\n"))"
+            )
+            #expect(
+                udp.missing.isEmpty,
+                "seed \(seed): \(udp.missing.count) UDP queries unanswered, first: \(udp.missing.prefix(10).joined(separator: "\n"))"
+            )
+            #expect(
+                tcp.problems.isEmpty,
+                "seed \(seed): \(tcp.problems.count) bad TCP replies, first: \(tcp.problems.prefix(10).joined(separator: "\n"))"
+            )
+            #expect(
+                tcp.missing.isEmpty,
+                "seed \(seed): \(tcp.missing.count) TCP queries unanswered, first: \(tcp.missing.prefix(10).joined(separator: "\n"))"
+            )
             #expect(udp.sendErrors == 0 && tcp.sendErrors == 0, "seed \(seed)")
             #expect(udp.replies > 0 && tcp.replies > 0)
             #expect(udp.sent + tcp.sent >= 10_000, "\(udp.sent) UDP + \(tcp.sent) TCP packets")
@@ -190,8 +207,10 @@ struct FuzzTests {
             #expect(server.isRunning, "the server died; log:\n\(server.log)")
             #expect(server.normalQueryProblemUDP(id: 0xaaaa) == nil, "seed \(seed)")
             #expect(server.normalQueryProblemTCP(id: 0xbbbb) == nil, "seed \(seed)")
-            print("edgetm fuzz: seed \(seed), \(udp.sent) UDP packets + \(tcp.sent) TCP frames + \(abuse) abusive TCP "
-                + "connections = \(udp.sent + tcp.sent) packets in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            print(
+                "edgetm fuzz: seed \(seed), \(udp.sent) UDP packets + \(tcp.sent) TCP frames + \(abuse) abusive TCP "
+                    + "connections = \(udp.sent + tcp.sent) packets in \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+            )
         }
     }
 
@@ -248,8 +267,9 @@ struct FuzzTests {
         var abused = 0
         func check(_ what: String) throws {
             let problem = server.normalQueryProblemTCP(id: UInt16(0xc000 + abused))
-            try #require(problem == nil && server.isRunning,
-                         "after \(what) (seed \(seed)): \(problem ?? "not running"); log:\n\(server.log)")
+            try #require(
+                problem == nil && server.isRunning,
+                "after \(what) (seed \(seed)): \(problem ?? "not running"); log:\n\(server.log)")
         }
         // Unframed garbage, then close.
         for _ in 0..<10 {
@@ -301,8 +321,9 @@ struct FuzzTests {
             try client.sendRaw(Array(frame.dropFirst(1 + index % 20)))
         }
         for (index, client) in open.enumerated() {
-            #expect(NormalQuery.problem(with: client.receiveFramed(timeout: 2), id: UInt16(index)) == nil,
-                    "a frame completed late on connection \(index)")
+            #expect(
+                NormalQuery.problem(with: client.receiveFramed(timeout: 2), id: UInt16(index)) == nil,
+                "a frame completed late on connection \(index)")
             client.close()
         }
         try check("the half-frame connections closing")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,8 +15,10 @@ struct GeoRoutingTests {
     // MARK: - Configuration
 
     /// An external endpoint; unless `probed`, it is `alwaysServe` and never probed.
-    static func external(_ name: String, _ target: String, enabled: Bool = true, probed: Bool = false,
-                         _ extra: JSON = [:]) -> JSON {
+    static func external(
+        _ name: String, _ target: String, enabled: Bool = true, probed: Bool = false,
+        _ extra: JSON = [:]
+    ) -> JSON {
         var properties: JSON = ["target": target, "endpointStatus": enabled ? "Enabled" : "Disabled"]
         if !probed { properties["alwaysServe"] = "Enabled" }
         properties.merge(extra) { $1 }
@@ -24,19 +27,26 @@ struct GeoRoutingTests {
 
     /// A nested endpoint (never probed itself). `alwaysServe` is left out only where the child's health is what the
     /// test is about; `resourceId` names the child by an ARM resource id instead of `target`.
-    static func nested(_ name: String, child: String, enabled: Bool = true, alwaysServe: Bool = true,
-                       resourceId: Bool = false, _ extra: JSON = [:]) -> JSON {
+    static func nested(
+        _ name: String, child: String, enabled: Bool = true, alwaysServe: Bool = true,
+        resourceId: Bool = false, _ extra: JSON = [:]
+    ) -> JSON {
         var properties: JSON = ["endpointStatus": enabled ? "Enabled" : "Disabled"]
         if resourceId {
-            properties["targetResourceId"] = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/"
+            properties["targetResourceId"] =
+                "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/"
                 + "providers/Microsoft.Network/trafficManagerProfiles/\(child)"
         } else {
             properties["target"] = child
         }
         if alwaysServe { properties["alwaysServe"] = "Enabled" }
         properties.merge(extra) { $1 }
-        return ["name": name, "type": resourceId ? "Microsoft.Network/trafficManagerProfiles/nestedEndpoints"
-                    : "nestedEndpoints", "properties": properties]
+        return [
+            "name": name,
+            "type": resourceId
+                ? "Microsoft.Network/trafficManagerProfiles/nestedEndpoints"
+                : "nestedEndpoints", "properties": properties,
+        ]
     }
 
     struct ProfileFile {
@@ -46,8 +56,10 @@ struct GeoRoutingTests {
 
     /// A profile answering at `<name>.tm.example` (TTL 5). With `probePort`, its probed endpoints are checked every
     /// 0.25 s (timeout 0.2 s, no failure tolerated) on that port.
-    static func profile(_ name: String, _ method: String, enabled: Bool = true, probePort: UInt16? = nil,
-                        maxReturn: Int? = nil, endpoints: [JSON]) -> ProfileFile {
+    static func profile(
+        _ name: String, _ method: String, enabled: Bool = true, probePort: UInt16? = nil,
+        maxReturn: Int? = nil, endpoints: [JSON]
+    ) -> ProfileFile {
         var monitor: JSON = ["protocol": "HTTP", "port": Int(probePort ?? 80), "path": "/health"]
         if probePort != nil {
             monitor["intervalInSeconds"] = 0.25
@@ -68,8 +80,10 @@ struct GeoRoutingTests {
     /// A configuration directory: the standard edgetm.json plus a `geo` section for the subnet map
     /// (`geo-subnets.json`) and a database, written by `MMDBFixture` from `database` (network → code) or given as
     /// an absolute path in `databaseFile`.
-    static func config(_ profiles: [ProfileFile], subnetMap: [String: String]? = nil,
-                       database: [String: String]? = nil, databaseFile: URL? = nil) throws -> TestConfig {
+    static func config(
+        _ profiles: [ProfileFile], subnetMap: [String: String]? = nil,
+        database: [String: String]? = nil, databaseFile: URL? = nil
+    ) throws -> TestConfig {
         guard var server = try JSONSerialization.jsonObject(with: Data(TestConfig.server().utf8)) as? JSON else {
             throw HarnessError("TestConfig.server() is not a JSON object")
         }
@@ -82,7 +96,8 @@ struct GeoRoutingTests {
         let config = try TestConfig(server: TestConfig.json(server), profiles: files)
         do {
             if let subnetMap {
-                try Data(TestConfig.json(subnetMap).utf8).write(to: config.url.appendingPathComponent("geo-subnets.json"))
+                try Data(TestConfig.json(subnetMap).utf8).write(
+                    to: config.url.appendingPathComponent("geo-subnets.json"))
             }
             if let database { try MMDBFixture.write(database, to: config.url.appendingPathComponent("test.mmdb")) }
         } catch {
@@ -95,14 +110,17 @@ struct GeoRoutingTests {
     /// `check` must accept the configuration before it is served, so that a config mistake reads as one.
     static func requireValid(_ config: TestConfig, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let result = try Command.edgetm(["check", "--config", config.path])
-        try #require(result.status == 0, "edgetm check refused the test configuration:\n\(result.stderr)",
-                     sourceLocation: sourceLocation)
+        try #require(
+            result.status == 0, "edgetm check refused the test configuration:\n\(result.stderr)",
+            sourceLocation: sourceLocation)
     }
 
     // MARK: - Queries
 
-    static func dig(_ server: ServerProcess, _ name: String, _ type: String = "A",
-                    subnet: String? = nil) throws -> DigResponse {
+    static func dig(
+        _ server: ServerProcess, _ name: String, _ type: String = "A",
+        subnet: String? = nil
+    ) throws -> DigResponse {
         try server.dig(["\(name).tm.example", type] + (subnet.map { ["+subnet=\($0)"] } ?? []))
     }
 
@@ -110,41 +128,51 @@ struct GeoRoutingTests {
     /// for a client in `subnet` (ECS, `ADDRESS/PREFIX`) or, without one, for the query's source 127.0.0.1; and, when
     /// given, the ECS scope the answer echoes. A query without ECS must get none back.
     @discardableResult
-    static func expectAnswer(_ server: ServerProcess, _ name: String, _ type: String = "A", from subnet: String? = nil,
-                             _ expected: [String], scope: Int? = nil,
-                             sourceLocation: SourceLocation = #_sourceLocation) throws -> DigResponse {
+    static func expectAnswer(
+        _ server: ServerProcess, _ name: String, _ type: String = "A", from subnet: String? = nil,
+        _ expected: [String], scope: Int? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> DigResponse {
         let response = try dig(server, name, type, subnet: subnet)
         let what = "\(name) \(type) for \(subnet ?? "no ECS (source 127.0.0.1)")"
         #expect(response.status == "NOERROR", "\(what):\n\(response)", sourceLocation: sourceLocation)
         #expect(response.answerData(type) == expected.sorted(), "\(what):\n\(response)", sourceLocation: sourceLocation)
-        #expect(response.answer.count == expected.count, "only \(type) records: \(what):\n\(response)",
-                sourceLocation: sourceLocation)
-        #expect(response.answer.allSatisfy { $0.name == "\(name).tm.example." },
-                "answered under the queried name, not a child's: \(what):\n\(response)", sourceLocation: sourceLocation)
+        #expect(
+            response.answer.count == expected.count, "only \(type) records: \(what):\n\(response)",
+            sourceLocation: sourceLocation)
+        #expect(
+            response.answer.allSatisfy { $0.name == "\(name).tm.example." },
+            "answered under the queried name, not a child's: \(what):\n\(response)", sourceLocation: sourceLocation)
         if expected.isEmpty {
-            #expect(response.authority.contains { $0.type == "SOA" }, "NODATA carries the SOA: \(what):\n\(response)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                response.authority.contains { $0.type == "SOA" }, "NODATA carries the SOA: \(what):\n\(response)",
+                sourceLocation: sourceLocation)
         }
         if let subnet {
             let echo = response.clientSubnetEcho
             let source = subnet.split(separator: "/").last.flatMap { Int($0) }
-            #expect(echo?.sourcePrefixLength == source, "ECS echoed with its source prefix: \(what):\n\(response)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                echo?.sourcePrefixLength == source, "ECS echoed with its source prefix: \(what):\n\(response)",
+                sourceLocation: sourceLocation)
             if let scope {
-                #expect(echo?.scopePrefixLength == scope,
-                        "scope /\(scope) expected, got \(echo.map(\.description) ?? "no ECS"): \(what):\n\(response)",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    echo?.scopePrefixLength == scope,
+                    "scope /\(scope) expected, got \(echo.map(\.description) ?? "no ECS"): \(what):\n\(response)",
+                    sourceLocation: sourceLocation)
             }
         } else {
-            #expect(response.clientSubnetEcho == nil, "no ECS asked, none answered: \(what):\n\(response)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                response.clientSubnetEcho == nil, "no ECS asked, none answered: \(what):\n\(response)",
+                sourceLocation: sourceLocation)
         }
         return response
     }
 
     /// Polls until `name` answers exactly `[expected]` for the client; false after `limit` seconds.
-    static func eventually(_ server: ServerProcess, _ name: String, from subnet: String? = nil, answers expected: String,
-                           within limit: Double = 5) -> Bool {
+    static func eventually(
+        _ server: ServerProcess, _ name: String, from subnet: String? = nil, answers expected: String,
+        within limit: Double = 5
+    ) -> Bool {
         eventuallyTrue(within: limit) {
             (try? dig(server, name, subnet: subnet).answerData("A")) == [expected]
         }
@@ -158,23 +186,30 @@ struct GeoRoutingTests {
         let port = try FreePort.pick()
         let addresses = ["127.0.0.21", "127.0.0.22", "127.0.0.31", "127.0.0.32"]
         let services = try addresses.map { try FailoverTests.HTTPEndpoint(address: $0, port: port) }
-        defer { services.forEach { $0.kill() } }
+        defer { for service in services { service.kill() } }
         let (mec1, mec2) = (services[0], services[2])
-        let config = try Self.config([
-            Self.profile("mec", "Geographic", endpoints: [
-                Self.nested("region-1", child: "region1", ["geoMapping": ["GEO-EU"]]),
-                Self.nested("region-2", child: "region2", resourceId: true, ["geoMapping": ["GEO-NA"]]),
-                Self.external("world", "127.0.0.40", ["geoMapping": ["WORLD"]]),
-            ]),
-            Self.profile("region1", "Priority", probePort: port, endpoints: [
-                Self.external("mec-1", "127.0.0.21", probed: true),
-                Self.external("cloud-region-1", "127.0.0.22", probed: true),
-            ]),
-            Self.profile("region2", "Priority", probePort: port, endpoints: [
-                Self.external("mec-2", "127.0.0.31", probed: true),
-                Self.external("cloud-region-2", "127.0.0.32", probed: true),
-            ]),
-        ], subnetMap: ["198.51.100.0/24": "DE", "203.0.113.0/24": "US-TX", "2001:db8:5::/48": "CA-ON"])
+        let config = try Self.config(
+            [
+                Self.profile(
+                    "mec", "Geographic",
+                    endpoints: [
+                        Self.nested("region-1", child: "region1", ["geoMapping": ["GEO-EU"]]),
+                        Self.nested("region-2", child: "region2", resourceId: true, ["geoMapping": ["GEO-NA"]]),
+                        Self.external("world", "127.0.0.40", ["geoMapping": ["WORLD"]]),
+                    ]),
+                Self.profile(
+                    "region1", "Priority", probePort: port,
+                    endpoints: [
+                        Self.external("mec-1", "127.0.0.21", probed: true),
+                        Self.external("cloud-region-1", "127.0.0.22", probed: true),
+                    ]),
+                Self.profile(
+                    "region2", "Priority", probePort: port,
+                    endpoints: [
+                        Self.external("mec-2", "127.0.0.31", probed: true),
+                        Self.external("cloud-region-2", "127.0.0.32", probed: true),
+                    ]),
+            ], subnetMap: ["198.51.100.0/24": "DE", "203.0.113.0/24": "US-TX", "2001:db8:5::/48": "CA-ON"])
         defer { config.remove() }
         try Self.requireValid(config)
         let region1Client = "198.51.100.7/32"
@@ -197,28 +232,32 @@ struct GeoRoutingTests {
 
             // MEC-1 down: region 1's clients fail over to cloud region 1; region 2 and the others are untouched.
             mec1.kill()
-            #expect(Self.eventually(server, "mec", from: region1Client, answers: "127.0.0.22"),
-                    "region 1 clients never moved to 127.0.0.22:\n\(server.log)")
+            #expect(
+                Self.eventually(server, "mec", from: region1Client, answers: "127.0.0.22"),
+                "region 1 clients never moved to 127.0.0.22:\n\(server.log)")
             try Self.expectAnswer(server, "mec", from: region1Client, ["127.0.0.22"], scope: 24)
             try Self.expectAnswer(server, "region1", "A", ["127.0.0.22"])
             try Self.expectAnswer(server, "mec", from: region2Client, ["127.0.0.31"], scope: 24)
             try Self.expectAnswer(server, "mec", from: otherClient, ["127.0.0.40"], scope: 32)
             // Failback.
             try mec1.start()
-            #expect(Self.eventually(server, "mec", from: region1Client, answers: "127.0.0.21"),
-                    "no failback to MEC-1:\n\(server.log)")
+            #expect(
+                Self.eventually(server, "mec", from: region1Client, answers: "127.0.0.21"),
+                "no failback to MEC-1:\n\(server.log)")
             try Self.expectAnswer(server, "region1", "A", ["127.0.0.21"])
 
             // Region 2 likewise, for its IPv4 and IPv6 clients.
             mec2.kill()
-            #expect(Self.eventually(server, "mec", from: region2Client, answers: "127.0.0.32"),
-                    "region 2 clients never moved to 127.0.0.32:\n\(server.log)")
+            #expect(
+                Self.eventually(server, "mec", from: region2Client, answers: "127.0.0.32"),
+                "region 2 clients never moved to 127.0.0.32:\n\(server.log)")
             try Self.expectAnswer(server, "mec", from: region2V6Client, ["127.0.0.32"], scope: 48)
             try Self.expectAnswer(server, "mec", from: region1Client, ["127.0.0.21"], scope: 24)
             try Self.expectAnswer(server, "region2", "A", ["127.0.0.32"])
             try mec2.start()
-            #expect(Self.eventually(server, "mec", from: region2Client, answers: "127.0.0.31"),
-                    "no failback to MEC-2:\n\(server.log)")
+            #expect(
+                Self.eventually(server, "mec", from: region2Client, answers: "127.0.0.31"),
+                "no failback to MEC-2:\n\(server.log)")
             try Self.expectAnswer(server, "mec", from: region2V6Client, ["127.0.0.31"], scope: 48)
         }
     }
@@ -251,37 +290,47 @@ struct GeoRoutingTests {
     ]
 
     static func geographicConfig() throws -> TestConfig {
-        try config([
-            profile("geo", "Geographic", endpoints: [
-                external("state", "127.0.0.61", ["geoMapping": ["US-TX"]]),
-                external("country", "127.0.0.62", ["geoMapping": ["US"]]),
-                external("grouping", "127.0.0.63", ["geoMapping": ["GEO-NA"]]),
-                external("world", "127.0.0.64", ["geoMapping": ["WORLD"]]),
-                external("europe", "127.0.0.65", ["geoMapping": ["GEO-EU"]]),
-                external("germany", "127.0.0.66", enabled: false, ["geoMapping": ["DE"]]),
-                external("middle-east", "127.0.0.67", ["geoMapping": ["GEO-ME"]]),
-                external("south-america", "127.0.0.68", ["geoMapping": ["GEO-SA"]]),
-                external("scotland", "127.0.0.69", ["geoMapping": ["GB-SCT"]]),
-            ]),
-            // No WORLD endpoint: clients nothing matches get NODATA.
-            profile("nomatch", "Geographic", endpoints: [
-                external("germany", "127.0.0.70", ["geoMapping": ["DE"]]),
-                external("france", "127.0.0.71", enabled: false, ["geoMapping": ["FR", "GEO-NA"]]),
-            ]),
-            // Matches whose nested endpoint is Stopped answer NODATA, not the WORLD endpoint.
-            profile("stopped", "Geographic", endpoints: [
-                nested("us", child: "off-child", ["geoMapping": ["US"]]),
-                nested("europe", child: "empty-child", ["geoMapping": ["GEO-EU"]]),
-                external("world", "127.0.0.75", ["geoMapping": ["WORLD"]]),
-            ]),
-            profile("off-child", "Priority", enabled: false, endpoints: [external("only", "127.0.0.77")]),
-            profile("empty-child", "Priority", endpoints: [external("only", "127.0.0.78", enabled: false)]),
-            profile("prio", "Priority", endpoints: [external("only", "127.0.0.76")]),
-            // A Priority parent skips Stopped nested endpoints.
-            profile("prio-stopped", "Priority", endpoints: [
-                nested("off", child: "off-child"), nested("empty", child: "empty-child"), external("last", "127.0.0.79"),
-            ]),
-        ], subnetMap: geoSubnetMap, database: geoDatabase)
+        try config(
+            [
+                profile(
+                    "geo", "Geographic",
+                    endpoints: [
+                        external("state", "127.0.0.61", ["geoMapping": ["US-TX"]]),
+                        external("country", "127.0.0.62", ["geoMapping": ["US"]]),
+                        external("grouping", "127.0.0.63", ["geoMapping": ["GEO-NA"]]),
+                        external("world", "127.0.0.64", ["geoMapping": ["WORLD"]]),
+                        external("europe", "127.0.0.65", ["geoMapping": ["GEO-EU"]]),
+                        external("germany", "127.0.0.66", enabled: false, ["geoMapping": ["DE"]]),
+                        external("middle-east", "127.0.0.67", ["geoMapping": ["GEO-ME"]]),
+                        external("south-america", "127.0.0.68", ["geoMapping": ["GEO-SA"]]),
+                        external("scotland", "127.0.0.69", ["geoMapping": ["GB-SCT"]]),
+                    ]),
+                // No WORLD endpoint: clients nothing matches get NODATA.
+                profile(
+                    "nomatch", "Geographic",
+                    endpoints: [
+                        external("germany", "127.0.0.70", ["geoMapping": ["DE"]]),
+                        external("france", "127.0.0.71", enabled: false, ["geoMapping": ["FR", "GEO-NA"]]),
+                    ]),
+                // Matches whose nested endpoint is Stopped answer NODATA, not the WORLD endpoint.
+                profile(
+                    "stopped", "Geographic",
+                    endpoints: [
+                        nested("us", child: "off-child", ["geoMapping": ["US"]]),
+                        nested("europe", child: "empty-child", ["geoMapping": ["GEO-EU"]]),
+                        external("world", "127.0.0.75", ["geoMapping": ["WORLD"]]),
+                    ]),
+                profile("off-child", "Priority", enabled: false, endpoints: [external("only", "127.0.0.77")]),
+                profile("empty-child", "Priority", endpoints: [external("only", "127.0.0.78", enabled: false)]),
+                profile("prio", "Priority", endpoints: [external("only", "127.0.0.76")]),
+                // A Priority parent skips Stopped nested endpoints.
+                profile(
+                    "prio-stopped", "Priority",
+                    endpoints: [
+                        nested("off", child: "off-child"), nested("empty", child: "empty-child"),
+                        external("last", "127.0.0.79"),
+                    ]),
+            ], subnetMap: geoSubnetMap, database: geoDatabase)
     }
 
     @Test("Most specific wins: state, then country, then grouping, then WORLD; disabled endpoints are skipped")
@@ -344,7 +393,8 @@ struct GeoRoutingTests {
         }
     }
 
-    @Test("ECS scope: the deciding entry's prefix, capped by the source; the source for WORLD; 0 when client-independent")
+    @Test(
+        "ECS scope: the deciding entry's prefix, capped by the source; the source for WORLD; 0 when client-independent")
     func scopePrefixLengths() throws {
         let config = try Self.geographicConfig()
         defer { config.remove() }
@@ -367,21 +417,27 @@ struct GeoRoutingTests {
             try Self.expectAnswer(server, "prio", from: "2001:db8:100::/48", ["127.0.0.76"], scope: 0)
             let missing = try Self.dig(server, "no-such-profile", subnet: "198.18.1.9/32")
             #expect(missing.status == "NXDOMAIN", "\(missing)")
-            #expect(missing.clientSubnetEcho == ClientSubnetEcho(address: "198.18.1.9", sourcePrefixLength: 32,
-                                                                 scopePrefixLength: 0), "\(missing)")
+            #expect(
+                missing.clientSubnetEcho
+                    == ClientSubnetEcho(
+                        address: "198.18.1.9", sourcePrefixLength: 32,
+                        scopePrefixLength: 0), "\(missing)")
         }
     }
 
     @Test("The subnet map wins over the database for the same address")
     func subnetMapWinsOverDatabase() throws {
-        let config = try Self.config([
-            Self.profile("wins", "Geographic", endpoints: [
-                Self.external("germany", "127.0.0.71", ["geoMapping": ["DE"]]),
-                Self.external("united-states", "127.0.0.72", ["geoMapping": ["US"]]),
-                Self.external("texas", "127.0.0.73", ["geoMapping": ["US-TX"]]),
-            ]),
-        ], subnetMap: ["198.51.100.0/24": "DE", "2001:db8:5::/48": "US-TX"],
-           database: ["198.51.100.0/23": "US", "2001:db8::/32": "DE"])
+        let config = try Self.config(
+            [
+                Self.profile(
+                    "wins", "Geographic",
+                    endpoints: [
+                        Self.external("germany", "127.0.0.71", ["geoMapping": ["DE"]]),
+                        Self.external("united-states", "127.0.0.72", ["geoMapping": ["US"]]),
+                        Self.external("texas", "127.0.0.73", ["geoMapping": ["US-TX"]]),
+                    ])
+            ], subnetMap: ["198.51.100.0/24": "DE", "2001:db8:5::/48": "US-TX"],
+            database: ["198.51.100.0/23": "US", "2001:db8::/32": "DE"])
         defer { config.remove() }
         try Self.requireValid(config)
         try ServerProcess.with(config: config.url) { server in
@@ -399,21 +455,35 @@ struct GeoRoutingTests {
     @Test("Subnet method: first/scope and first/last ranges, IPv4 and IPv6, fallback, NODATA without fallback")
     func subnetMethod() throws {
         let config = try Self.config([
-            Self.profile("subnet", "Subnet", endpoints: [
-                Self.external("cidr", "127.0.0.81", ["subnets": [
-                    ["first": "192.0.2.0", "scope": 24], ["first": "2001:db8:1::", "scope": 48],
-                ]]),
-                Self.external("range", "127.0.0.82", ["subnets": [
-                    ["first": "198.51.100.10", "last": "198.51.100.20"], ["first": "2001:db8:2::1", "last": "2001:db8:2::ff"],
-                ]]),
-                // Disabled: its range does not exist, so its clients get the fallback.
-                Self.external("disabled", "127.0.0.83", enabled: false, ["subnets": [["first": "203.0.113.0", "scope": 24]]]),
-                Self.external("local", "127.0.0.86", ["subnets": [["first": "127.0.0.0", "scope": 8]]]),
-                Self.external("fallback", "127.0.0.84"),
-            ]),
-            Self.profile("strict", "Subnet", endpoints: [
-                Self.external("only", "127.0.0.85", ["subnets": [["first": "192.0.2.0", "scope": 24]]]),
-            ]),
+            Self.profile(
+                "subnet", "Subnet",
+                endpoints: [
+                    Self.external(
+                        "cidr", "127.0.0.81",
+                        [
+                            "subnets": [
+                                ["first": "192.0.2.0", "scope": 24], ["first": "2001:db8:1::", "scope": 48],
+                            ]
+                        ]),
+                    Self.external(
+                        "range", "127.0.0.82",
+                        [
+                            "subnets": [
+                                ["first": "198.51.100.10", "last": "198.51.100.20"],
+                                ["first": "2001:db8:2::1", "last": "2001:db8:2::ff"],
+                            ]
+                        ]),
+                    // Disabled: its range does not exist, so its clients get the fallback.
+                    Self.external(
+                        "disabled", "127.0.0.83", enabled: false, ["subnets": [["first": "203.0.113.0", "scope": 24]]]),
+                    Self.external("local", "127.0.0.86", ["subnets": [["first": "127.0.0.0", "scope": 8]]]),
+                    Self.external("fallback", "127.0.0.84"),
+                ]),
+            Self.profile(
+                "strict", "Subnet",
+                endpoints: [
+                    Self.external("only", "127.0.0.85", ["subnets": [["first": "192.0.2.0", "scope": 24]]])
+                ]),
         ])
         defer { config.remove() }
         try Self.requireValid(config)
@@ -448,11 +518,13 @@ struct GeoRoutingTests {
     @Test("Weighted 1:3 over 10,000 queries: within 3 percentage points; disabled endpoints get nothing")
     func weightedProportions() throws {
         let config = try Self.config([
-            Self.profile("weighted", "Weighted", endpoints: [
-                Self.external("light", "127.0.0.91", ["weight": 1]),
-                Self.external("heavy", "127.0.0.92", ["weight": 3]),
-                Self.external("disabled", "127.0.0.93", enabled: false, ["weight": 1000]),
-            ]),
+            Self.profile(
+                "weighted", "Weighted",
+                endpoints: [
+                    Self.external("light", "127.0.0.91", ["weight": 1]),
+                    Self.external("heavy", "127.0.0.92", ["weight": 3]),
+                    Self.external("disabled", "127.0.0.93", enabled: false, ["weight": 1000]),
+                ])
         ])
         defer { config.remove() }
         try Self.requireValid(config)
@@ -464,8 +536,9 @@ struct GeoRoutingTests {
             let heavy = tally.counts["127.0.0.92", default: 0]
             #expect(light + heavy == total, "every answer is one of the two enabled endpoints: \(tally.counts)")
             let share = Double(light) / Double(total)
-            #expect(abs(share - 0.25) <= 0.03,
-                    "weight 1 of 4 got \(String(format: "%.1f", share * 100)) %: \(tally.counts)")
+            #expect(
+                abs(share - 0.25) <= 0.03,
+                "weight 1 of 4 got \(String(format: "%.1f", share * 100)) %: \(tally.counts)")
             // Weighted answers do not depend on the client.
             let echoed = try Self.dig(server, "weighted", subnet: "198.51.100.0/24")
             #expect(echoed.clientSubnetEcho?.scopePrefixLength == 0, "\(echoed)")
@@ -506,19 +579,25 @@ struct GeoRoutingTests {
     @Test("MultiValue: up to maxReturn A and AAAA records of enabled endpoints; the default is 2")
     func multiValue() throws {
         let config = try Self.config([
-            Self.profile("multi", "MultiValue", maxReturn: 3, endpoints: [
-                Self.external("a1", "127.0.0.101"), Self.external("a2", "127.0.0.102"),
-                Self.external("a3", "127.0.0.103"), Self.external("a4", "127.0.0.104"),
-                Self.external("off", "127.0.0.105", enabled: false),
-                Self.external("b1", "2001:db8::101"), Self.external("b2", "2001:db8::102"),
-            ]),
-            Self.profile("multi-default", "MultiValue", endpoints: [
-                Self.external("a1", "127.0.0.101"), Self.external("a2", "127.0.0.102"),
-                Self.external("a3", "127.0.0.103"), Self.external("b1", "2001:db8::101"),
-            ]),
-            Self.profile("multi-v4", "MultiValue", maxReturn: 10, endpoints: [
-                Self.external("a1", "127.0.0.101"), Self.external("off", "127.0.0.105", enabled: false),
-            ]),
+            Self.profile(
+                "multi", "MultiValue", maxReturn: 3,
+                endpoints: [
+                    Self.external("a1", "127.0.0.101"), Self.external("a2", "127.0.0.102"),
+                    Self.external("a3", "127.0.0.103"), Self.external("a4", "127.0.0.104"),
+                    Self.external("off", "127.0.0.105", enabled: false),
+                    Self.external("b1", "2001:db8::101"), Self.external("b2", "2001:db8::102"),
+                ]),
+            Self.profile(
+                "multi-default", "MultiValue",
+                endpoints: [
+                    Self.external("a1", "127.0.0.101"), Self.external("a2", "127.0.0.102"),
+                    Self.external("a3", "127.0.0.103"), Self.external("b1", "2001:db8::101"),
+                ]),
+            Self.profile(
+                "multi-v4", "MultiValue", maxReturn: 10,
+                endpoints: [
+                    Self.external("a1", "127.0.0.101"), Self.external("off", "127.0.0.105", enabled: false),
+                ]),
         ])
         defer { config.remove() }
         try Self.requireValid(config)
@@ -546,31 +625,40 @@ struct GeoRoutingTests {
         var chain: [ProfileFile] = []
         for level in 1...10 {
             let name = String(format: "c%02d", level)
-            chain.append(level == 10
-                ? Self.profile(name, "Priority", endpoints: [Self.external("leaf", "127.0.0.120")])
-                : Self.profile(name, "Priority", endpoints: [
-                    Self.nested("down", child: String(format: "c%02d", level + 1), resourceId: level % 2 == 0),
-                ]))
+            chain.append(
+                level == 10
+                    ? Self.profile(name, "Priority", endpoints: [Self.external("leaf", "127.0.0.120")])
+                    : Self.profile(
+                        name, "Priority",
+                        endpoints: [
+                            Self.nested("down", child: String(format: "c%02d", level + 1), resourceId: level % 2 == 0)
+                        ]))
         }
-        let config = try Self.config([
-            // Priority → Geographic → Priority.
-            Self.profile("deep", "Priority", endpoints: [Self.nested("geo", child: "deep-geo", resourceId: true)]),
-            Self.profile("deep-geo", "Geographic", endpoints: [
-                Self.nested("europe", child: "deep-leaf", ["geoMapping": ["GEO-EU"]]),
-                Self.external("world", "127.0.0.114", ["geoMapping": ["WORLD"]]),
-            ]),
-            Self.profile("deep-leaf", "Priority", endpoints: [
-                Self.external("first", "127.0.0.112"), Self.external("second", "127.0.0.113"),
-            ]),
-            // Priority → Weighted → Priority, the leaf a DNS name: one CNAME to it, no chain through child names.
-            Self.profile("alias-top", "Priority", endpoints: [Self.nested("mid", child: "alias-mid")]),
-            Self.profile("alias-mid", "Weighted", endpoints: [Self.nested("leaf", child: "alias-leaf", ["weight": 5])]),
-            Self.profile("alias-leaf", "Priority", endpoints: [Self.external("origin", "origin.example.net")]),
-            // An IPv6 leaf three levels down.
-            Self.profile("v6-top", "Subnet", endpoints: [Self.nested("all", child: "v6-mid")]),
-            Self.profile("v6-mid", "Priority", endpoints: [Self.nested("leaf", child: "v6-leaf")]),
-            Self.profile("v6-leaf", "Priority", endpoints: [Self.external("edge", "2001:db8::115")]),
-        ] + chain, subnetMap: ["198.51.100.0/24": "DE"])
+        let config = try Self.config(
+            [
+                // Priority → Geographic → Priority.
+                Self.profile("deep", "Priority", endpoints: [Self.nested("geo", child: "deep-geo", resourceId: true)]),
+                Self.profile(
+                    "deep-geo", "Geographic",
+                    endpoints: [
+                        Self.nested("europe", child: "deep-leaf", ["geoMapping": ["GEO-EU"]]),
+                        Self.external("world", "127.0.0.114", ["geoMapping": ["WORLD"]]),
+                    ]),
+                Self.profile(
+                    "deep-leaf", "Priority",
+                    endpoints: [
+                        Self.external("first", "127.0.0.112"), Self.external("second", "127.0.0.113"),
+                    ]),
+                // Priority → Weighted → Priority, the leaf a DNS name: one CNAME to it, no chain through child names.
+                Self.profile("alias-top", "Priority", endpoints: [Self.nested("mid", child: "alias-mid")]),
+                Self.profile(
+                    "alias-mid", "Weighted", endpoints: [Self.nested("leaf", child: "alias-leaf", ["weight": 5])]),
+                Self.profile("alias-leaf", "Priority", endpoints: [Self.external("origin", "origin.example.net")]),
+                // An IPv6 leaf three levels down.
+                Self.profile("v6-top", "Subnet", endpoints: [Self.nested("all", child: "v6-mid")]),
+                Self.profile("v6-mid", "Priority", endpoints: [Self.nested("leaf", child: "v6-leaf")]),
+                Self.profile("v6-leaf", "Priority", endpoints: [Self.external("edge", "2001:db8::115")]),
+            ] + chain, subnetMap: ["198.51.100.0/24": "DE"])
         defer { config.remove() }
         try Self.requireValid(config)
         try ServerProcess.with(config: config.url) { server in
@@ -584,8 +672,9 @@ struct GeoRoutingTests {
             for type in ["A", "AAAA"] {
                 let alias = try Self.dig(server, "alias-top", type)
                 #expect(alias.status == "NOERROR", "\(alias)")
-                #expect(alias.answer.map(\.description).map { $0.replacingOccurrences(of: " 5 IN ", with: " ") }
-                    == ["alias-top.tm.example. CNAME origin.example.net."], "\(alias)")
+                #expect(
+                    alias.answer.map(\.description).map { $0.replacingOccurrences(of: " 5 IN ", with: " ") }
+                        == ["alias-top.tm.example. CNAME origin.example.net."], "\(alias)")
                 #expect(!alias.output.contains("alias-mid") && !alias.output.contains("alias-leaf"), "\(alias)")
             }
 
@@ -609,78 +698,105 @@ struct GeoRoutingTests {
         }
         var late: FailoverTests.HTTPEndpoint?
         defer {
-            online.forEach { $0.kill() }
+            for service in online { service.kill() }
             late?.kill()
         }
         func threshold(_ key: String, _ value: Int) -> JSON { [key: value] }
         let config = try Self.config([
             // Children.
-            Self.profile("v6only", "Priority", endpoints: [
-                Self.external("v6-a", "2001:db8::61"), Self.external("v6-b", "2001:db8::62"),
-            ]),
-            Self.profile("mixed", "Priority", probePort: port, endpoints: [
-                Self.external("down", "127.0.0.52", probed: true), Self.external("up", "127.0.0.51", probed: true),
-            ]),
+            Self.profile(
+                "v6only", "Priority",
+                endpoints: [
+                    Self.external("v6-a", "2001:db8::61"), Self.external("v6-b", "2001:db8::62"),
+                ]),
+            Self.profile(
+                "mixed", "Priority", probePort: port,
+                endpoints: [
+                    Self.external("down", "127.0.0.52", probed: true), Self.external("up", "127.0.0.51", probed: true),
+                ]),
             Self.profile("spare", "Priority", endpoints: [Self.external("spare-v4", "127.0.0.53")]),
             Self.profile("spare6", "Priority", endpoints: [Self.external("spare-v6", "2001:db8::53")]),
             // Parents: the first nested endpoint counts only when the child meets its thresholds.
-            Self.profile("need-v4", "Priority", endpoints: [
-                Self.nested("first", child: "v6only", alwaysServe: false, threshold("minChildEndpointsIPv4", 1)),
-                Self.nested("second", child: "spare", alwaysServe: false),
-            ]),
-            Self.profile("plain", "Priority", endpoints: [
-                Self.nested("first", child: "v6only", alwaysServe: false),
-                Self.nested("second", child: "spare", alwaysServe: false),
-            ]),
-            Self.profile("need-v6", "Priority", endpoints: [
-                Self.nested("first", child: "mixed", alwaysServe: false, threshold("minChildEndpointsIPv6", 1)),
-                Self.nested("second", child: "v6only", alwaysServe: false),
-            ]),
-            Self.profile("need-3v6", "Priority", endpoints: [
-                Self.nested("first", child: "v6only", alwaysServe: false, threshold("minChildEndpointsIPv6", 3)),
-                Self.nested("second", child: "spare6", alwaysServe: false),
-            ]),
-            Self.profile("need-1", "Priority", endpoints: [
-                Self.nested("first", child: "mixed", alwaysServe: false),
-                Self.nested("second", child: "spare", alwaysServe: false),
-            ]),
-            Self.profile("need-2", "Priority", endpoints: [
-                Self.nested("first", child: "mixed", alwaysServe: false, threshold("minChildEndpoints", 2)),
-                Self.nested("second", child: "spare", alwaysServe: false),
-            ]),
-            Self.profile("need-2v4", "Priority", endpoints: [
-                Self.nested("first", child: "mixed", alwaysServe: false, threshold("minChildEndpointsIPv4", 2)),
-                Self.nested("second", child: "spare", alwaysServe: false),
-            ]),
+            Self.profile(
+                "need-v4", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "v6only", alwaysServe: false, threshold("minChildEndpointsIPv4", 1)),
+                    Self.nested("second", child: "spare", alwaysServe: false),
+                ]),
+            Self.profile(
+                "plain", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "v6only", alwaysServe: false),
+                    Self.nested("second", child: "spare", alwaysServe: false),
+                ]),
+            Self.profile(
+                "need-v6", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "mixed", alwaysServe: false, threshold("minChildEndpointsIPv6", 1)),
+                    Self.nested("second", child: "v6only", alwaysServe: false),
+                ]),
+            Self.profile(
+                "need-3v6", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "v6only", alwaysServe: false, threshold("minChildEndpointsIPv6", 3)),
+                    Self.nested("second", child: "spare6", alwaysServe: false),
+                ]),
+            Self.profile(
+                "need-1", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "mixed", alwaysServe: false),
+                    Self.nested("second", child: "spare", alwaysServe: false),
+                ]),
+            Self.profile(
+                "need-2", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "mixed", alwaysServe: false, threshold("minChildEndpoints", 2)),
+                    Self.nested("second", child: "spare", alwaysServe: false),
+                ]),
+            Self.profile(
+                "need-2v4", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "mixed", alwaysServe: false, threshold("minChildEndpointsIPv4", 2)),
+                    Self.nested("second", child: "spare", alwaysServe: false),
+                ]),
             // Both children Degraded (mixed once its endpoints are down): fail-open at the parent picks its first,
             // and mixed, failing open too, its first.
-            Self.profile("both", "Priority", endpoints: [
-                Self.nested("first", child: "mixed", alwaysServe: false),
-                Self.nested("second", child: "v6only", alwaysServe: false, threshold("minChildEndpointsIPv4", 1)),
-            ]),
+            Self.profile(
+                "both", "Priority",
+                endpoints: [
+                    Self.nested("first", child: "mixed", alwaysServe: false),
+                    Self.nested("second", child: "v6only", alwaysServe: false, threshold("minChildEndpointsIPv4", 1)),
+                ]),
             // Geographic answers the matched endpoint whatever its health.
-            Self.profile("geo-degraded", "Geographic", probePort: port, endpoints: [
-                Self.external("down", "127.0.0.107", probed: true, ["geoMapping": ["WORLD"]]),
-            ]),
+            Self.profile(
+                "geo-degraded", "Geographic", probePort: port,
+                endpoints: [
+                    Self.external("down", "127.0.0.107", probed: true, ["geoMapping": ["WORLD"]])
+                ]),
             // Weighted never picks a Degraded endpoint while another is available, whatever its weight.
-            Self.profile("weighted-probed", "Weighted", probePort: port, endpoints: [
-                Self.external("up", "127.0.0.106", probed: true, ["weight": 1]),
-                Self.external("down", "127.0.0.107", probed: true, ["weight": 1000]),
-            ]),
+            Self.profile(
+                "weighted-probed", "Weighted", probePort: port,
+                endpoints: [
+                    Self.external("up", "127.0.0.106", probed: true, ["weight": 1]),
+                    Self.external("down", "127.0.0.107", probed: true, ["weight": 1000]),
+                ]),
             // MultiValue drops Degraded endpoints.
-            Self.profile("multi-probed", "MultiValue", probePort: port, maxReturn: 3, endpoints: [
-                Self.external("m1", "127.0.0.106", probed: true), Self.external("m2", "127.0.0.107", probed: true),
-                Self.external("m3", "127.0.0.108", probed: true), Self.external("m6", "2001:db8::109"),
-            ]),
+            Self.profile(
+                "multi-probed", "MultiValue", probePort: port, maxReturn: 3,
+                endpoints: [
+                    Self.external("m1", "127.0.0.106", probed: true), Self.external("m2", "127.0.0.107", probed: true),
+                    Self.external("m3", "127.0.0.108", probed: true), Self.external("m6", "2001:db8::109"),
+                ]),
         ])
         defer { config.remove() }
         try Self.requireValid(config)
         try ServerProcess.with(config: config.url) { server in
             // Wait for the probes: mixed's first endpoint Degraded, so mixed answers its second.
             #expect(Self.eventually(server, "mixed", answers: "127.0.0.51"), "\(server.log)")
-            #expect(eventuallyTrue(within: 5) {
-                (try? Self.dig(server, "multi-probed").answerData("A")) == ["127.0.0.106", "127.0.0.108"]
-            }, "MultiValue never dropped the Degraded 127.0.0.107:\n\(server.log)")
+            #expect(
+                eventuallyTrue(within: 5) {
+                    (try? Self.dig(server, "multi-probed").answerData("A")) == ["127.0.0.106", "127.0.0.108"]
+                }, "MultiValue never dropped the Degraded 127.0.0.107:\n\(server.log)")
             usleep(600_000)
 
             // v6only has two Online IPv6 endpoints and no IPv4 one.
@@ -733,21 +849,26 @@ struct GeoRoutingTests {
             Self.nestedProfile("self", to: "self"),
             Self.nestedProfile("orphan", to: "nowhere"),
             Self.profile("leaf", "Priority", endpoints: [Self.external("edge", "127.0.0.11")]),
-            Self.profile("multi", "MultiValue", endpoints: [
-                Self.external("a", "127.0.0.11"), Self.nested("child", child: "leaf"),
-            ]),
+            Self.profile(
+                "multi", "MultiValue",
+                endpoints: [
+                    Self.external("a", "127.0.0.11"), Self.nested("child", child: "leaf"),
+                ]),
             Self.profile("multi-name", "MultiValue", endpoints: [Self.external("alias", "origin.example.net")]),
-            Self.profile("overlap", "Subnet", endpoints: [
-                Self.external("a", "127.0.0.11", ["subnets": [["first": "192.0.2.0", "scope": 24]]]),
-                Self.external("b", "127.0.0.12", ["subnets": [["first": "192.0.2.128", "last": "192.0.3.5"]]]),
-            ]),
+            Self.profile(
+                "overlap", "Subnet",
+                endpoints: [
+                    Self.external("a", "127.0.0.11", ["subnets": [["first": "192.0.2.0", "scope": 24]]]),
+                    Self.external("b", "127.0.0.12", ["subnets": [["first": "192.0.2.128", "last": "192.0.3.5"]]]),
+                ]),
         ]
         // d01 → d02 → ... → d11: 11 profiles; the chain from d02 holds 10, which is allowed.
         for level in 1...11 {
             let name = String(format: "d%02d", level)
-            profiles.append(level == 11
-                ? Self.profile(name, "Priority", endpoints: [Self.external("leaf", "127.0.0.12")])
-                : Self.nestedProfile(name, to: String(format: "d%02d", level + 1)))
+            profiles.append(
+                level == 11
+                    ? Self.profile(name, "Priority", endpoints: [Self.external("leaf", "127.0.0.12")])
+                    : Self.nestedProfile(name, to: String(format: "d%02d", level + 1)))
         }
         let config = try Self.config(profiles)
         defer { config.remove() }
@@ -782,28 +903,35 @@ struct GeoRoutingTests {
 
     // MARK: - The real GeoLite2 City database
 
-    @Test("GeoLite2 City 2018: 8.8.8.8 → US, 81.2.69.160 → GB, 200.160.2.3 → BR, scope from the database",
-          .enabled(if: GeoLite2.shouldRun,
-                   """
-                   the GeoLite2 2018 database (pip maxminddb-geolite2==2018.703) is not installed and could not be \
-                   installed into /tmp/edgetm-geolite2; the line 'GeoLite2 test skipped:' on stderr says why
-                   """))
+    @Test(
+        "GeoLite2 City 2018: 8.8.8.8 → US, 81.2.69.160 → GB, 200.160.2.3 → BR, scope from the database",
+        .enabled(
+            if: GeoLite2.shouldRun,
+            """
+            the GeoLite2 2018 database (pip maxminddb-geolite2==2018.703) is not installed and could not be \
+            installed into /tmp/edgetm-geolite2; the line 'GeoLite2 test skipped:' on stderr says why
+            """))
     func geoLite2() throws {
         let database = try GeoLite2.require()
-        let config = try Self.config([
-            Self.profile("world", "Geographic", endpoints: [
-                Self.external("us", "127.0.0.131", ["geoMapping": ["US"]]),
-                Self.external("gb", "127.0.0.132", ["geoMapping": ["GB"]]),
-                Self.external("br", "127.0.0.133", ["geoMapping": ["BR"]]),
-                Self.external("rest", "127.0.0.134", ["geoMapping": ["WORLD"]]),
-            ]),
-        ], databaseFile: database)
+        let config = try Self.config(
+            [
+                Self.profile(
+                    "world", "Geographic",
+                    endpoints: [
+                        Self.external("us", "127.0.0.131", ["geoMapping": ["US"]]),
+                        Self.external("gb", "127.0.0.132", ["geoMapping": ["GB"]]),
+                        Self.external("br", "127.0.0.133", ["geoMapping": ["BR"]]),
+                        Self.external("rest", "127.0.0.134", ["geoMapping": ["WORLD"]]),
+                    ])
+            ], databaseFile: database)
         defer { config.remove() }
         try Self.requireValid(config)
         try ServerProcess.with(config: config.url) { server in
-            for (client, expected, family) in [("8.8.8.8/32", "127.0.0.131", 32), ("81.2.69.160/32", "127.0.0.132", 32),
-                                               ("200.160.2.3/32", "127.0.0.133", 32),
-                                               ("2001:4860:4860::8888/128", "127.0.0.131", 128)] {
+            for (client, expected, family) in [
+                ("8.8.8.8/32", "127.0.0.131", 32), ("81.2.69.160/32", "127.0.0.132", 32),
+                ("200.160.2.3/32", "127.0.0.133", 32),
+                ("2001:4860:4860::8888/128", "127.0.0.131", 128),
+            ] {
                 let response = try Self.expectAnswer(server, "world", from: client, [expected])
                 let scope = response.clientSubnetEcho?.scopePrefixLength ?? -1
                 #expect(scope > 0 && scope <= family, "the database network's prefix for \(client): \(response)")

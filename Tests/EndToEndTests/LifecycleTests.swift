@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,18 +24,24 @@ struct LifecycleTests {
     @Test("--listen replaces the configuration's listen addresses")
     func listenOverridesConfig() throws {
         let configPort = try FreePort.pick()
-        let config = try TestConfig(server: TestConfig.server(listen: ["127.0.0.1:\(configPort)"]),
-                                    profiles: ["app.json": TestConfig.profile("app", endpoints: [
-                                        TestConfig.Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1),
-                                    ])])
+        let config = try TestConfig(
+            server: TestConfig.server(listen: ["127.0.0.1:\(configPort)"]),
+            profiles: [
+                "app.json": TestConfig.profile(
+                    "app",
+                    endpoints: [
+                        TestConfig.Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1)
+                    ])
+            ])
         defer { config.remove() }
         try ServerProcess.with(config: config.url) { server in
             #expect(server.port != configPort)
             #expect(server.normalQueryProblemUDP() == nil)
             #expect(server.normalQueryProblemTCP() == nil)
             let client = try UDPClient(port: configPort)
-            #expect(client.exchange(NormalQuery.make(id: 7), timeout: 0.3) == nil,
-                    "the configuration's address must not be served when --listen is given")
+            #expect(
+                client.exchange(NormalQuery.make(id: 7), timeout: 0.3) == nil,
+                "the configuration's address must not be served when --listen is given")
             #expect(throws: HarnessError.self, "nothing listens on TCP there either") {
                 _ = try TCPClient(port: configPort)
             }
@@ -48,19 +55,26 @@ struct LifecycleTests {
         var lastLog = ""
         for _ in 0..<3 where !served {
             let port = try FreePort.pick()
-            let config = try TestConfig(server: TestConfig.server(listen: ["127.0.0.1:\(port)"]),
-                                        profiles: ["app.json": TestConfig.profile("app", endpoints: [
-                                            TestConfig.Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1),
-                                        ])])
+            let config = try TestConfig(
+                server: TestConfig.server(listen: ["127.0.0.1:\(port)"]),
+                profiles: [
+                    "app.json": TestConfig.profile(
+                        "app",
+                        endpoints: [
+                            TestConfig.Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1)
+                        ])
+                ])
             defer { config.remove() }
-            let child = try ManagedProcess(executable: binary, arguments: ["serve", "--config", config.path],
-                                           stdout: config.directory.file("server.log"),
-                                           stderr: config.directory.file("server.log"))
+            let child = try ManagedProcess(
+                executable: binary, arguments: ["serve", "--config", config.path],
+                stdout: config.directory.file("server.log"),
+                stderr: config.directory.file("server.log"))
             defer { child.terminate() }
             let deadline = Date().addingTimeInterval(20)
             let client = try UDPClient(port: port)
             while Date() < deadline, child.isRunning, !served {
-                served = NormalQuery.problem(with: client.exchange(NormalQuery.make(id: 8), timeout: 0.25), id: 8) == nil
+                served =
+                    NormalQuery.problem(with: client.exchange(NormalQuery.make(id: 8), timeout: 0.25), id: 8) == nil
             }
             lastLog = child.stderr
             if served {
@@ -78,7 +92,8 @@ struct LifecycleTests {
         let server = try ServerProcess.start(config: config.url)
         defer { server.stop() }
         #expect(server.normalQueryProblemUDP() == nil)
-        let termination = try #require(server.sigterm(waiting: 5), "still running 5 s after SIGTERM; log:\n\(server.log)")
+        let termination = try #require(
+            server.sigterm(waiting: 5), "still running 5 s after SIGTERM; log:\n\(server.log)")
         #expect(termination.reason == .exit, "\(termination)")
         #expect(termination.status == 0, "\(termination); log:\n\(server.log)")
         #expect(termination.seconds < 5)
@@ -103,7 +118,8 @@ struct LifecycleTests {
         udp.send(NormalQuery.make(id: 5))
         usleep(100_000)
 
-        let termination = try #require(server.sigterm(waiting: 5), "still running 5 s after SIGTERM; log:\n\(server.log)")
+        let termination = try #require(
+            server.sigterm(waiting: 5), "still running 5 s after SIGTERM; log:\n\(server.log)")
         #expect(termination.reason == .exit, "\(termination)")
         #expect(termination.status == 0, "\(termination)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,9 @@ enum Loopback: Sendable {
             address.sin_port = port.bigEndian
             address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
             return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         case .v6:
             var address = sockaddr_in6()
@@ -33,7 +36,9 @@ enum Loopback: Sendable {
                 bytes[15] = 1
             }
             return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         }
     }
@@ -58,7 +63,9 @@ enum FreePort {
     static func pick(on addresses: [Loopback] = [.v4]) throws -> UInt16 {
         for _ in 0..<200 {
             guard let port = ephemeralPort(), port >= 1024 else { continue }
-            let free = addresses.allSatisfy { canBind($0, port: port, stream: false) && canBind($0, port: port, stream: true) }
+            let free = addresses.allSatisfy {
+                canBind($0, port: port, stream: false) && canBind($0, port: port, stream: true)
+            }
             if free, registry.claim(port) { return port }
         }
         throw HarnessError("no free loopback port found for \(addresses.map(\.text))")
@@ -186,7 +193,9 @@ final class TCPClient {
     func sendRaw(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw HarnessError("TCP send failed: \(String(cString: strerror(errno)))")

@@ -22,17 +22,20 @@ enum MMDBFixture {
         let specFile = url.deletingLastPathComponent().appendingPathComponent(url.lastPathComponent + ".spec.json")
         try Data(TestConfig.json(spec).utf8).write(to: specFile)
         guard FileManager.default.isExecutableFile(atPath: perl.path) else {
-            throw HarnessError("/usr/bin/perl is missing: install the Debian packages perl and libmaxmind-db-writer-perl")
+            throw HarnessError(
+                "/usr/bin/perl is missing: install the Debian packages perl and libmaxmind-db-writer-perl")
         }
         let result = try Command.run(perl, [script.path, url.path, specFile.path], timeout: 60)
         if result.status == 3 || (result.status != 0 && result.stderr.contains("MaxMind::DB::Writer")) {
-            throw HarnessError("cannot write a test MaxMind database: the Perl module MaxMind::DB::Writer::Tree is "
-                + "missing: install the Debian package libmaxmind-db-writer-perl "
-                + "(apt-get install -y libmaxmind-db-writer-perl)\n\(result.stderr)")
+            throw HarnessError(
+                "cannot write a test MaxMind database: the Perl module MaxMind::DB::Writer::Tree is "
+                    + "missing: install the Debian package libmaxmind-db-writer-perl "
+                    + "(apt-get install -y libmaxmind-db-writer-perl)\n\(result.stderr)")
         }
         guard result.status == 0 else {
-            throw HarnessError("scripts/make-test-mmdb.pl failed (\(result.termination.map(\.description) ?? "timed out")):\n"
-                + result.stdout + result.stderr)
+            throw HarnessError(
+                "scripts/make-test-mmdb.pl failed (\(result.termination.map(\.description) ?? "timed out")):\n"
+                    + result.stdout + result.stderr)
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         guard size > 0 else { throw HarnessError("scripts/make-test-mmdb.pl wrote no database at \(url.path)") }
@@ -73,7 +76,8 @@ enum GeoLite2 {
 
     private static func locate() -> Result<URL, HarnessError> {
         if let path = ProcessInfo.processInfo.environment["EDGETM_GEOLITE2"], !path.isEmpty {
-            return FileManager.default.isReadableFile(atPath: path) ? .success(URL(fileURLWithPath: path))
+            return FileManager.default.isReadableFile(atPath: path)
+                ? .success(URL(fileURLWithPath: path))
                 : .failure(HarnessError("EDGETM_GEOLITE2=\(path) is not a readable file"))
         }
         if let found = existing(in: installDirectory) { return .success(found) }
@@ -83,19 +87,25 @@ enum GeoLite2 {
         defer { try? FileManager.default.removeItem(at: staging) }
         let result: CommandResult
         do {
-            result = try Command.run(URL(fileURLWithPath: "/usr/bin/env"), [
-                "python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                "--target", staging.path, requirement,
-            ], timeout: 600)
+            result = try Command.run(
+                URL(fileURLWithPath: "/usr/bin/env"),
+                [
+                    "python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+                    "--target", staging.path, requirement,
+                ], timeout: 600)
         } catch {
-            return .failure(HarnessError("cannot run python3 -m pip (\(error)); install python3-pip, or run "
-                + "`python3 -m pip install --no-deps --target \(installDirectory.path) \(requirement)`"))
+            return .failure(
+                HarnessError(
+                    "cannot run python3 -m pip (\(error)); install python3-pip, or run "
+                        + "`python3 -m pip install --no-deps --target \(installDirectory.path) \(requirement)`"))
         }
         guard result.status == 0, existing(in: staging) != nil else {
             let output = (result.stdout + result.stderr).split(separator: "\n").suffix(5).joined(separator: "\n")
-            return .failure(HarnessError("the GeoLite2 database is not at \(installDirectory.path) and "
-                + "`python3 -m pip install --no-deps --target \(installDirectory.path) \(requirement)` failed "
-                + "(\(result.termination.map(\.description) ?? "timed out")): \(output)"))
+            return .failure(
+                HarnessError(
+                    "the GeoLite2 database is not at \(installDirectory.path) and "
+                        + "`python3 -m pip install --no-deps --target \(installDirectory.path) \(requirement)` failed "
+                        + "(\(result.termination.map(\.description) ?? "timed out")): \(output)"))
         }
         if (try? FileManager.default.moveItem(at: staging, to: installDirectory)) == nil {
             // Another process installed it first, or an older broken directory is in the way.
@@ -105,8 +115,10 @@ enum GeoLite2 {
             }
         }
         if let found = existing(in: installDirectory) { return .success(found) }
-        return .failure(HarnessError("pip installed \(requirement) but no GeoLite2-City.mmdb appeared in "
-            + installDirectory.path))
+        return .failure(
+            HarnessError(
+                "pip installed \(requirement) but no GeoLite2-City.mmdb appeared in "
+                    + installDirectory.path))
     }
 }
 

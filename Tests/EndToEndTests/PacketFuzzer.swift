@@ -45,11 +45,14 @@ struct PacketFuzzer {
     /// Valid queries the mutations start from.
     static let bases: [[UInt8]] = [
         DNSWire.query(id: 0x1234, name: "app.tm.example", type: RRType.a),
-        DNSWire.query(id: 0x2345, name: "App.TM.example", type: RRType.aaaa, recursionDesired: true,
-                      edns: EDNSSpec()),
-        DNSWire.query(id: 0x3456, name: "tm.example", type: RRType.ns,
-                      edns: EDNSSpec(udpSize: 4096, dnssecOK: true,
-                                     options: [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8])),  // a client cookie
+        DNSWire.query(
+            id: 0x2345, name: "App.TM.example", type: RRType.aaaa, recursionDesired: true,
+            edns: EDNSSpec()),
+        DNSWire.query(
+            id: 0x3456, name: "tm.example", type: RRType.ns,
+            edns: EDNSSpec(
+                udpSize: 4096, dnssecOK: true,
+                options: [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8])),  // a client cookie
         DNSWire.query(id: 0x4567, name: "version.bind", type: RRType.txt, dnsClass: RRClass.chaos),
         DNSWire.query(id: 0x5678, name: "nope.tm.example", type: RRType.any, edns: EDNSSpec(udpSize: 512)),
     ]
@@ -115,10 +118,12 @@ struct PacketFuzzer {
         }
         let declaredRDLength = int(0...3) == 0 ? int(0...65535) : options.count
         let owner: [UInt8] = int(0...5) == 0 ? DNSWire.name("x") : [0]
-        let opt = owner + DNSWire.u16(RRType.opt) + DNSWire.u16(UInt16(int(0...65535))) + [byte(), byte(), byte(), byte()]
+        let opt =
+            owner + DNSWire.u16(RRType.opt) + DNSWire.u16(UInt16(int(0...65535))) + [byte(), byte(), byte(), byte()]
             + DNSWire.u16(UInt16(declaredRDLength)) + options
         let optCount = int(0...4) == 0 ? 2 : 1
-        let packet = DNSWire.header(id: 0, ar: UInt16(optCount)) + question
+        let packet =
+            DNSWire.header(id: 0, ar: UInt16(optCount)) + question
             + (0..<optCount).flatMap { _ in opt }
         return FuzzPacket(bytes: packet, kind: "random OPT")
     }
@@ -146,8 +151,9 @@ struct PacketFuzzer {
             name += bytes(min(length, int(0...80)))
         }
         if int(0...1) == 0 { name.append(0) }
-        return FuzzPacket(bytes: DNSWire.header(id: 0) + name + DNSWire.u16(RRType.a) + DNSWire.u16(1),
-                          kind: "random labels")
+        return FuzzPacket(
+            bytes: DNSWire.header(id: 0) + name + DNSWire.u16(RRType.a) + DNSWire.u16(1),
+            kind: "random labels")
     }
 
     mutating func randomTail() -> FuzzPacket {
@@ -156,16 +162,21 @@ struct PacketFuzzer {
 
     /// A well-formed query with random type, class, flags and case: these must all get a proper answer.
     mutating func randomQuestion() -> FuzzPacket {
-        let names = ["app.tm.example", "tm.example", "ns1.tm.example", "x.app.tm.example", "example.com", "v6.tm.example",
-                     "alias.tm.example", "version.bind", "id.server", "."]
+        let names = [
+            "app.tm.example", "tm.example", "ns1.tm.example", "x.app.tm.example", "example.com", "v6.tm.example",
+            "alias.tm.example", "version.bind", "id.server", ".",
+        ]
         let name = String(names[int(0...names.count - 1)].map { int(0...1) == 0 ? Character($0.uppercased()) : $0 })
         let types: [UInt16] = [0, 1, 2, 5, 6, 16, 28, 41, 251, 252, 255, 65535, UInt16(int(0...65535))]
         let classes: [UInt16] = [0, 1, 3, 4, 254, 255, UInt16(int(0...65535))]
-        var packet = DNSWire.query(id: 0, name: name, type: types[int(0...types.count - 1)],
-                                   dnsClass: classes[int(0...classes.count - 1)],
-                                   recursionDesired: int(0...1) == 0,
-                                   edns: int(0...1) == 0 ? EDNSSpec(udpSize: UInt16(int(0...65535)),
-                                                                    dnssecOK: int(0...1) == 0) : nil)
+        var packet = DNSWire.query(
+            id: 0, name: name, type: types[int(0...types.count - 1)],
+            dnsClass: classes[int(0...classes.count - 1)],
+            recursionDesired: int(0...1) == 0,
+            edns: int(0...1) == 0
+                ? EDNSSpec(
+                    udpSize: UInt16(int(0...65535)),
+                    dnssecOK: int(0...1) == 0) : nil)
         packet[3] |= UInt8(int(0...7)) << 4  // Z, AD, CD
         return FuzzPacket(bytes: packet, kind: "random question")
     }
@@ -186,8 +197,10 @@ struct PacketFuzzer {
     static func headerCounts() -> [FuzzPacket] {
         var packets: [FuzzPacket] = []
         for base in bases {
-            for (offset, values) in [(4, [0, 2, 3, 255, 65535]), (6, [1, 2, 255, 65535]), (8, [1, 2, 255, 65535]),
-                                     (10, [0, 2, 255, 65535])] {
+            for (offset, values) in [
+                (4, [0, 2, 3, 255, 65535]), (6, [1, 2, 255, 65535]), (8, [1, 2, 255, 65535]),
+                (10, [0, 2, 255, 65535]),
+            ] {
                 for value in values {
                     var packet = base
                     packet[offset] = UInt8(value >> 8)
@@ -196,7 +209,10 @@ struct PacketFuzzer {
                 }
             }
             var all = base
-            for offset in [4, 6, 8, 10] { all[offset] = 0xff; all[offset + 1] = 0xff }
+            for offset in [4, 6, 8, 10] {
+                all[offset] = 0xff
+                all[offset + 1] = 0xff
+            }
             packets.append(FuzzPacket(bytes: all, kind: "header counts"))
         }
         // A bare header asking for a question that is not there, and one with none.
@@ -250,9 +266,10 @@ struct PacketFuzzer {
         packets.append(chain)
         // Pointer loop through two records in the additional section.
         let loopStart = 12 + question.count
-        packets.append(DNSWire.header(id: 0, ar: 2) + question
-            + [0xc0, UInt8(loopStart + 12)] + typeClass + [0, 0, 0, 1, 0, 0]
-            + [0xc0, UInt8(loopStart)] + typeClass + [0, 0, 0, 1, 0, 0])
+        packets.append(
+            DNSWire.header(id: 0, ar: 2) + question
+                + [0xc0, UInt8(loopStart + 12)] + typeClass + [0, 0, 0, 1, 0, 0]
+                + [0xc0, UInt8(loopStart)] + typeClass + [0, 0, 0, 1, 0, 0])
         return packets.map { FuzzPacket(bytes: $0, kind: "compression pointers") }
     }
 
@@ -262,14 +279,20 @@ struct PacketFuzzer {
         var packets: [FuzzPacket] = []
         for length in 64...255 {
             let filler = [UInt8](repeating: 0x78, count: 20)
-            packets.append(FuzzPacket(bytes: DNSWire.header(id: 0) + [UInt8(length)] + filler + [0] + typeClass,
-                                      kind: "label length"))
-            packets.append(FuzzPacket(bytes: DNSWire.header(id: 0) + [3, 0x61, 0x70, 0x70, UInt8(length)] + filler
-                                          + [0] + typeClass, kind: "label length"))
+            packets.append(
+                FuzzPacket(
+                    bytes: DNSWire.header(id: 0) + [UInt8(length)] + filler + [0] + typeClass,
+                    kind: "label length"))
+            packets.append(
+                FuzzPacket(
+                    bytes: DNSWire.header(id: 0) + [3, 0x61, 0x70, 0x70, UInt8(length)] + filler
+                        + [0] + typeClass, kind: "label length"))
         }
         // A 64-byte label spelled out in full.
-        packets.append(FuzzPacket(bytes: DNSWire.header(id: 0) + [64] + [UInt8](repeating: 0x61, count: 64)
-                                      + DNSWire.name("tm.example") + typeClass, kind: "label length"))
+        packets.append(
+            FuzzPacket(
+                bytes: DNSWire.header(id: 0) + [64] + [UInt8](repeating: 0x61, count: 64)
+                    + DNSWire.name("tm.example") + typeClass, kind: "label length"))
         return packets
     }
 
@@ -302,8 +325,10 @@ struct PacketFuzzer {
     /// OPT records with wrong lengths, wrong owners, duplicates, odd versions and sizes.
     static func optGarbage() -> [FuzzPacket] {
         let question = DNSWire.name("app.tm.example") + DNSWire.u16(RRType.a) + DNSWire.u16(RRClass.internet)
-        func opt(owner: [UInt8] = [0], size: UInt16 = 1232, ttl: [UInt8] = [0, 0, 0, 0], rdlength: Int? = nil,
-                 rdata: [UInt8] = []) -> [UInt8] {
+        func opt(
+            owner: [UInt8] = [0], size: UInt16 = 1232, ttl: [UInt8] = [0, 0, 0, 0], rdlength: Int? = nil,
+            rdata: [UInt8] = []
+        ) -> [UInt8] {
             owner + DNSWire.u16(RRType.opt) + DNSWire.u16(size) + ttl + DNSWire.u16(UInt16(rdlength ?? rdata.count))
                 + rdata
         }
@@ -349,8 +374,10 @@ struct PacketFuzzer {
             var answerLike = response
             answerLike[2] |= 0x04
             answerLike[3] = 0x83
-            return [FuzzPacket(bytes: response, kind: "QR set"), FuzzPacket(bytes: answerLike, kind: "QR set"),
-                    FuzzPacket(bytes: Array(response.prefix(12)), kind: "QR set")]
+            return [
+                FuzzPacket(bytes: response, kind: "QR set"), FuzzPacket(bytes: answerLike, kind: "QR set"),
+                FuzzPacket(bytes: Array(response.prefix(12)), kind: "QR set"),
+            ]
         }
     }
 

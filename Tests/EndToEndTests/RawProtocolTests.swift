@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,8 +51,9 @@ struct RawProtocolTests {
             try tcp.sendFramed(DNSWire.query(id: 0x0103, name: "app.tm.example", type: RRType.a, qr: true))
             #expect(tcp.receiveFramed(timeout: 0.3) == nil, "a response must not be answered over TCP either")
             try tcp.sendFramed(NormalQuery.make(id: 0x0104))
-            #expect(NormalQuery.problem(with: tcp.receiveFramed(timeout: 2), id: 0x0104) == nil,
-                    "the first reply on the connection is the next query's")
+            #expect(
+                NormalQuery.problem(with: tcp.receiveFramed(timeout: 2), id: 0x0104) == nil,
+                "the first reply on the connection is the next query's")
         }
     }
 
@@ -59,8 +61,11 @@ struct RawProtocolTests {
     func otherOpcodesAreNotImplemented() throws {
         try Self.withServer { server in
             let udp = try server.udpClient()
-            let status = try #require(udp.exchange(DNSWire.query(id: 0x0202, name: "app.tm.example", type: RRType.a,
-                                                                  opcode: 2)))
+            let status = try #require(
+                udp.exchange(
+                    DNSWire.query(
+                        id: 0x0202, name: "app.tm.example", type: RRType.a,
+                        opcode: 2)))
             let message = try DNSMessage(status)
             #expect(message.id == 0x0202)
             #expect(message.qr)
@@ -117,8 +122,12 @@ struct RawProtocolTests {
             }
             #expect(NormalQuery.problem(with: tcp.receiveFramed(timeout: 2), id: 0x61) == nil)
             // Other questions over the same connection.
-            let nx = try DNSMessage(try #require(try tcp.exchange(DNSWire.query(id: 0x62, name: "nope.tm.example",
-                                                                                 type: RRType.a))))
+            let nx = try DNSMessage(
+                try #require(
+                    try tcp.exchange(
+                        DNSWire.query(
+                            id: 0x62, name: "nope.tm.example",
+                            type: RRType.a))))
             #expect(nx.rcode == RCode.nxDomain)
             #expect(nx.aa)
             #expect(nx.authority.first?.type == RRType.soa)
@@ -147,12 +156,17 @@ struct RawProtocolTests {
         try Self.withServer { server in
             let udp = try server.udpClient()
             for (index, id) in [UInt16(0), 1, 0x7fff, 0x8000, 0xffff].enumerated() {
-                let query = DNSWire.query(id: id, name: "aPp.tM.eXaMpLe", type: RRType.a, recursionDesired: index % 2 == 0)
+                let query = DNSWire.query(
+                    id: id, name: "aPp.tM.eXaMpLe", type: RRType.a, recursionDesired: index % 2 == 0)
                 let message = try DNSMessage(try #require(udp.exchange(query), "id \(id)"))
                 #expect(message.id == id)
                 #expect(message.rd == (index % 2 == 0))
-                #expect(message.questions == [DNSMessage.Question(name: "aPp.tM.eXaMpLe.", type: RRType.a,
-                                                                  dnsClass: RRClass.internet)])
+                #expect(
+                    message.questions == [
+                        DNSMessage.Question(
+                            name: "aPp.tM.eXaMpLe.", type: RRType.a,
+                            dnsClass: RRClass.internet)
+                    ])
                 #expect(message.answers.first?.name == "aPp.tM.eXaMpLe.")
                 #expect(message.answers.first?.address == "127.0.0.11")
             }

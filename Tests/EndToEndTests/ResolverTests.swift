@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,8 +59,9 @@ final class UnboundProcess: @unchecked Sendable {
             let log = directory.file("unbound.log")
             let child: ManagedProcess
             do {
-                child = try ManagedProcess(executable: binary, arguments: ["-d", "-c", configFile.path],
-                                           stdout: log, stderr: log)
+                child = try ManagedProcess(
+                    executable: binary, arguments: ["-d", "-c", configFile.path],
+                    stdout: log, stderr: log)
             } catch {
                 directory.remove()
                 throw error
@@ -70,8 +72,9 @@ final class UnboundProcess: @unchecked Sendable {
             while Date() < deadline, child.isRunning {
                 if let client = try? UDPClient(port: port) {
                     id &+= 1
-                    let probe = DNSWire.query(id: id, name: "version.bind", type: RRType.txt, dnsClass: RRClass.chaos,
-                                              recursionDesired: true)
+                    let probe = DNSWire.query(
+                        id: id, name: "version.bind", type: RRType.txt, dnsClass: RRClass.chaos,
+                        recursionDesired: true)
                     if client.exchange(probe, timeout: 0.25) != nil, child.isRunning { return unbound }
                 }
                 usleep(50_000)
@@ -102,8 +105,10 @@ final class UnboundProcess: @unchecked Sendable {
 struct ResolverTests {
     @Test("Unbound resolves app.tm.example via edgetm, and passes NXDOMAIN through")
     func unbound() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: UnboundProcess.binary.path),
-                     "\(UnboundProcess.binary.path) is missing: install the Debian package `unbound` (apt-get install unbound; CI installs it)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: UnboundProcess.binary.path),
+            "\(UnboundProcess.binary.path) is missing: install the Debian package `unbound` (apt-get install unbound; CI installs it)"
+        )
         let config = try TestConfig.standard()
         defer { config.remove() }
         try ServerProcess.with(config: config.url) { server in

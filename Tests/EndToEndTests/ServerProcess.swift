@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,8 +29,10 @@ final class ServerProcess: @unchecked Sendable {
     /// Starts `edgetm serve --config DIR --listen ...` on a free port of each address and waits until it answers a
     /// query (at most `readyTimeout` seconds). A server that loses its port to a concurrent test is restarted on
     /// another port.
-    static func start(config: URL, on addresses: [Loopback] = [.v4], readyTimeout: Double = 20,
-                      environment: [String: String] = [:]) throws -> ServerProcess {
+    static func start(
+        config: URL, on addresses: [Loopback] = [.v4], readyTimeout: Double = 20,
+        environment: [String: String] = [:]
+    ) throws -> ServerProcess {
         let binary = try Paths.requireEdgetm()
         var lastLog = ""
         for _ in 0..<5 {
@@ -40,8 +43,9 @@ final class ServerProcess: @unchecked Sendable {
             let child: ManagedProcess
             do {
                 let log = logDirectory.file("server.log")
-                child = try ManagedProcess(executable: binary, arguments: arguments, stdout: log, stderr: log,
-                                           environment: environment)
+                child = try ManagedProcess(
+                    executable: binary, arguments: arguments, stdout: log, stderr: log,
+                    environment: environment)
             } catch {
                 logDirectory.remove()
                 throw error
@@ -58,8 +62,9 @@ final class ServerProcess: @unchecked Sendable {
             case .silent:
                 lastLog = server.log
                 server.stop()
-                throw HarnessError("edgetm serve did not answer on port \(port) within \(readyTimeout) s; its log:\n"
-                    + lastLog)
+                throw HarnessError(
+                    "edgetm serve did not answer on port \(port) within \(readyTimeout) s; its log:\n"
+                        + lastLog)
             }
         }
         throw HarnessError("edgetm serve could not bind a free port after 5 attempts; last log:\n\(lastLog)")
@@ -67,9 +72,11 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Starts a server, runs `body`, and always stops the server afterwards. When `body` returns, the server must
     /// still be running and must exit with status 0 on SIGTERM.
-    static func with<T>(config: URL, on addresses: [Loopback] = [.v4], environment: [String: String] = [:],
-                        sourceLocation: SourceLocation = #_sourceLocation,
-                        _ body: (ServerProcess) throws -> T) throws -> T {
+    static func with<T>(
+        config: URL, on addresses: [Loopback] = [.v4], environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: (ServerProcess) throws -> T
+    ) throws -> T {
         let server = try start(config: config, on: addresses, environment: environment)
         var stopped = false
         defer { if !stopped { server.stop() } }
@@ -80,9 +87,10 @@ final class ServerProcess: @unchecked Sendable {
         stopped = true
         #expect(wasRunning, "edgetm exited during the test; its log:\n\(log)", sourceLocation: sourceLocation)
         if wasRunning {
-            #expect(termination?.reason == .exit && termination?.status == 0,
-                    "edgetm did not exit cleanly on SIGTERM (\(termination.map(\.description) ?? "still running")); its log:\n\(log)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                termination?.reason == .exit && termination?.status == 0,
+                "edgetm did not exit cleanly on SIGTERM (\(termination.map(\.description) ?? "still running")); its log:\n\(log)",
+                sourceLocation: sourceLocation)
         }
         return result
     }
@@ -99,7 +107,8 @@ final class ServerProcess: @unchecked Sendable {
                 id &+= 1
                 let probe = DNSWire.query(id: id, name: "version.bind", type: RRType.txt, dnsClass: RRClass.chaos)
                 if let reply = client.exchange(probe, timeout: 0.25), let message = try? DNSMessage(reply),
-                   message.qr {
+                    message.qr
+                {
                     // Another process could own the port; then this one has exited on its bind error.
                     usleep(20_000)
                     return isRunning ? .answering : .exited

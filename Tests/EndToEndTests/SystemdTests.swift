@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,10 @@ struct SystemdTests {
         private let fd: Int32
 
         init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-notify-\(UUID().uuidString.prefix(8))").path
+            path =
+                FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "edgetm-notify-\(UUID().uuidString.prefix(8))"
+                ).path
             fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
             var address = sockaddr_un()
             address.sun_family = sa_family_t(AF_UNIX)
@@ -58,16 +62,21 @@ struct SystemdTests {
         // A hung endpoint: the first probe round lasts its full 1.5 s timeout, so READY must wait for it.
         let hung = try FailoverTests.HTTPEndpoint(address: "127.0.0.11", port: port, delay: 30)
         _ = hung
-        let config = try TestConfig(server: TestConfig.server(), profiles: [
-            "app.json": OperationsTests.profile("app", port: port, interval: 2, timeout: 1.5,
-                                                endpoints: [("mec", "127.0.0.11")]),
-        ])
+        let config = try TestConfig(
+            server: TestConfig.server(),
+            profiles: [
+                "app.json": OperationsTests.profile(
+                    "app", port: port, interval: 2, timeout: 1.5,
+                    endpoints: [("mec", "127.0.0.11")])
+            ])
         defer { config.remove() }
         let notify = try NotifySocket()
         let started = Date()
-        let server = try ServerProcess.start(config: config.url, environment: [
-            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
-        ])
+        let server = try ServerProcess.start(
+            config: config.url,
+            environment: [
+                "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000",
+            ])
         defer { _ = server.stop() }
         let ready = try #require(notify.messages(until: "READY=1", timeout: 10))
         #expect(ready.count == 1, "nothing may come before READY: \(ready)")
@@ -84,8 +93,9 @@ struct SystemdTests {
     @Test("The unit verifies cleanly and rates 2.0 or lower in systemd-analyze security")
     func unitHardening() throws {
         let analyze = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        try #require(FileManager.default.fileExists(atPath: analyze.path),
-                     "systemd-analyze is missing: install the Debian package systemd")
+        try #require(
+            FileManager.default.fileExists(atPath: analyze.path),
+            "systemd-analyze is missing: install the Debian package systemd")
         let unit = Paths.packageRoot.appendingPathComponent("systemd/edgetm.service")
         let security = try Command.run(analyze, ["security", "--offline=yes", unit.path])
         let verdict = security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") }
@@ -104,9 +114,11 @@ struct SystemdTests {
         #expect(verify.status == 0)
         #expect(verify.stdout.isEmpty && verify.stderr.isEmpty, "\(verify.stdout)\(verify.stderr)")
         let text = try String(contentsOf: unit, encoding: .utf8)
-        for line in ["Type=notify", "WatchdogSec=", "ExecStartPre=/usr/local/bin/edgetm check",
-                     "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=edgetm",
-                     "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "NoNewPrivileges=yes"] {
+        for line in [
+            "Type=notify", "WatchdogSec=", "ExecStartPre=/usr/local/bin/edgetm check",
+            "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=edgetm",
+            "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "NoNewPrivileges=yes",
+        ] {
             #expect(text.contains(line), "\(line)")
         }
     }
@@ -118,19 +130,25 @@ struct SystemdTests {
         let hung = try FailoverTests.HTTPEndpoint(address: "127.0.0.11", port: port, delay: 60)
         let region = try FailoverTests.HTTPEndpoint(address: "127.0.0.12", port: port)
         _ = (hung, region)
-        let config = try TestConfig(server: TestConfig.server(), profiles: [
-            "app.json": OperationsTests.profile("app", port: port, interval: 5, timeout: 3,
-                                                endpoints: [("mec", "127.0.0.11"), ("region", "127.0.0.12")]),
-        ])
+        let config = try TestConfig(
+            server: TestConfig.server(),
+            profiles: [
+                "app.json": OperationsTests.profile(
+                    "app", port: port, interval: 5, timeout: 3,
+                    endpoints: [("mec", "127.0.0.11"), ("region", "127.0.0.12")])
+            ])
         defer { config.remove() }
         let stateFile = config.url.appendingPathComponent(".state.json")
         try ServerProcess.with(config: config.url) { (server: ServerProcess) throws in
-            #expect(try FailoverTests.seconds(until: "app.tm.example", answers: "127.0.0.12", server: server,
-                                              within: 10) != nil)
-            #expect(eventuallyTrue(within: 5) {
-                let text = (try? String(contentsOf: stateFile, encoding: .utf8)) ?? ""
-                return text.contains("\"Degraded\"") && text.contains("\"Online\"")
-            })
+            #expect(
+                try FailoverTests.seconds(
+                    until: "app.tm.example", answers: "127.0.0.12", server: server,
+                    within: 10) != nil)
+            #expect(
+                eventuallyTrue(within: 5) {
+                    let text = (try? String(contentsOf: stateFile, encoding: .utf8)) ?? ""
+                    return text.contains("\"Degraded\"") && text.contains("\"Online\"")
+                })
         }
         // Restarted with the state file: region from the first answer on.
         try ServerProcess.with(config: config.url) { (server: ServerProcess) throws in

@@ -32,48 +32,60 @@ struct TestConfig {
     // MARK: - JSON text
 
     static func json(_ object: Any) -> String {
+        // The fixtures are literals: a failure is a bug in the test, and the crash names it.
+        // swift-format-ignore: NeverUseForceTry
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
 
     /// An edgetm.json for zone `tm.example.` with the SOA of the documentation (negative TTL 30).
-    static func server(nameservers: [String] = ["ns1.tm.example."],
-                       addresses: [String: [String]] = ["ns1.tm.example.": ["127.0.0.1", "::1"]],
-                       listen: [String] = ["127.0.0.1:5353"]) -> String {
-        json([
-            "listen": listen,
-            "zone": [
-                "name": "tm.example.",
-                "soa": ["mname": "ns1.tm.example.", "rname": "hostmaster.tm.example.", "refresh": 3600,
-                        "retry": 600, "expire": 86400, "minimum": 30, "ttl": 3600],
-                "nameservers": nameservers,
-                "addresses": addresses,
-            ] as [String: Any],
-            "profiles": "profiles",
-        ] as [String: Any])
+    static func server(
+        nameservers: [String] = ["ns1.tm.example."],
+        addresses: [String: [String]] = ["ns1.tm.example.": ["127.0.0.1", "::1"]],
+        listen: [String] = ["127.0.0.1:5353"]
+    ) -> String {
+        json(
+            [
+                "listen": listen,
+                "zone": [
+                    "name": "tm.example.",
+                    "soa": [
+                        "mname": "ns1.tm.example.", "rname": "hostmaster.tm.example.", "refresh": 3600,
+                        "retry": 600, "expire": 86400, "minimum": 30, "ttl": 3600,
+                    ],
+                    "nameservers": nameservers,
+                    "addresses": addresses,
+                ] as [String: Any],
+                "profiles": "profiles",
+            ] as [String: Any])
     }
 
     /// A profile in the Azure resource shape (`properties` wrapper).
-    static func profile(_ name: String, relativeName: String? = nil, ttl: Int = 30, enabled: Bool = true,
-                        endpoints: [Endpoint]) -> String {
-        json([
-            "name": name,
-            "properties": [
-                "profileStatus": enabled ? "Enabled" : "Disabled",
-                "trafficRoutingMethod": "Priority",
-                "dnsConfig": ["relativeName": relativeName ?? name, "ttl": ttl] as [String: Any],
-                "monitorConfig": ["protocol": "HTTP", "port": 8080, "path": "/health"] as [String: Any],
-                "endpoints": endpoints.map { endpoint in
-                    [
-                        "name": endpoint.name, "type": "externalEndpoints",
-                        "properties": ["target": endpoint.target,
-                                       "endpointStatus": endpoint.enabled ? "Enabled" : "Disabled",
-                                       "priority": endpoint.priority,
-                                       "alwaysServe": endpoint.alwaysServe ? "Enabled" : "Disabled"] as [String: Any],
-                    ] as [String: Any]
-                },
-            ] as [String: Any],
-        ] as [String: Any])
+    static func profile(
+        _ name: String, relativeName: String? = nil, ttl: Int = 30, enabled: Bool = true,
+        endpoints: [Endpoint]
+    ) -> String {
+        json(
+            [
+                "name": name,
+                "properties": [
+                    "profileStatus": enabled ? "Enabled" : "Disabled",
+                    "trafficRoutingMethod": "Priority",
+                    "dnsConfig": ["relativeName": relativeName ?? name, "ttl": ttl] as [String: Any],
+                    "monitorConfig": ["protocol": "HTTP", "port": 8080, "path": "/health"] as [String: Any],
+                    "endpoints": endpoints.map { endpoint in
+                        [
+                            "name": endpoint.name, "type": "externalEndpoints",
+                            "properties": [
+                                "target": endpoint.target,
+                                "endpointStatus": endpoint.enabled ? "Enabled" : "Disabled",
+                                "priority": endpoint.priority,
+                                "alwaysServe": endpoint.alwaysServe ? "Enabled" : "Disabled",
+                            ] as [String: Any],
+                        ] as [String: Any]
+                    },
+                ] as [String: Any],
+            ] as [String: Any])
     }
 
     // MARK: - The configurations the tests serve
@@ -94,32 +106,47 @@ struct TestConfig {
     /// - `off`: a disabled profile with an enabled endpoint 192.0.2.31
     static func standard() throws -> TestConfig {
         try TestConfig(
-            server: server(nameservers: Standard.nameservers,
-                           addresses: ["ns1.tm.example.": Standard.ns1Addresses,
-                                       "ns2.tm.example.": Standard.ns2Addresses]),
+            server: server(
+                nameservers: Standard.nameservers,
+                addresses: [
+                    "ns1.tm.example.": Standard.ns1Addresses,
+                    "ns2.tm.example.": Standard.ns2Addresses,
+                ]),
             profiles: [
-                "app.json": profile("app", ttl: 30, endpoints: [
-                    Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1),
-                    Endpoint(name: "region-eastus", target: "127.0.0.12", priority: 2),
-                ]),
-                "v6.json": profile("v6", ttl: 60, endpoints: [
-                    Endpoint(name: "edge-v6", target: "2001:db8::10", priority: 1),
-                ]),
-                "alias.json": profile("alias", ttl: 45, endpoints: [
-                    Endpoint(name: "origin", target: "origin.example.net", priority: 1),
-                ]),
-                "failover.json": profile("failover", ttl: 20, endpoints: [
-                    Endpoint(name: "first", target: "192.0.2.1", priority: 1, enabled: false),
-                    Endpoint(name: "second", target: "192.0.2.2", priority: 2),
-                    Endpoint(name: "third", target: "192.0.2.3", priority: 3),
-                ]),
-                "order.json": profile("order", endpoints: [
-                    Endpoint(name: "late", target: "192.0.2.21", priority: 7),
-                    Endpoint(name: "early", target: "192.0.2.22", priority: 3),
-                ]),
-                "off.json": profile("off", enabled: false, endpoints: [
-                    Endpoint(name: "only", target: "192.0.2.31", priority: 1),
-                ]),
+                "app.json": profile(
+                    "app", ttl: 30,
+                    endpoints: [
+                        Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1),
+                        Endpoint(name: "region-eastus", target: "127.0.0.12", priority: 2),
+                    ]),
+                "v6.json": profile(
+                    "v6", ttl: 60,
+                    endpoints: [
+                        Endpoint(name: "edge-v6", target: "2001:db8::10", priority: 1)
+                    ]),
+                "alias.json": profile(
+                    "alias", ttl: 45,
+                    endpoints: [
+                        Endpoint(name: "origin", target: "origin.example.net", priority: 1)
+                    ]),
+                "failover.json": profile(
+                    "failover", ttl: 20,
+                    endpoints: [
+                        Endpoint(name: "first", target: "192.0.2.1", priority: 1, enabled: false),
+                        Endpoint(name: "second", target: "192.0.2.2", priority: 2),
+                        Endpoint(name: "third", target: "192.0.2.3", priority: 3),
+                    ]),
+                "order.json": profile(
+                    "order",
+                    endpoints: [
+                        Endpoint(name: "late", target: "192.0.2.21", priority: 7),
+                        Endpoint(name: "early", target: "192.0.2.22", priority: 3),
+                    ]),
+                "off.json": profile(
+                    "off", enabled: false,
+                    endpoints: [
+                        Endpoint(name: "only", target: "192.0.2.31", priority: 1)
+                    ]),
             ])
     }
 
@@ -147,8 +174,12 @@ struct TestConfig {
         }
         return try TestConfig(
             server: server(nameservers: names, addresses: addresses),
-            profiles: ["app.json": profile("app", endpoints: [
-                Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1),
-            ])])
+            profiles: [
+                "app.json": profile(
+                    "app",
+                    endpoints: [
+                        Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1)
+                    ])
+            ])
     }
 }

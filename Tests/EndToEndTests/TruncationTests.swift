@@ -8,16 +8,19 @@ import Testing
 struct TruncationTests {
     static let glueCount = TestConfig.Large.nameserverCount * 2
 
-    static func expectTruncated(_ response: DigResponse, edns: Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectTruncated(_ response: DigResponse, edns: Bool, sourceLocation: SourceLocation = #_sourceLocation)
+    {
         #expect(response.status == "NOERROR", "\(response)", sourceLocation: sourceLocation)
         #expect(response.flags.contains("tc"), "TC must be set: \(response)", sourceLocation: sourceLocation)
         #expect(response.flags.contains("aa"), sourceLocation: sourceLocation)
         #expect(response.transport == "UDP", sourceLocation: sourceLocation)
-        #expect(response.counts["ANSWER"] == 0, "no answer records when truncated: \(response)",
-                sourceLocation: sourceLocation)
+        #expect(
+            response.counts["ANSWER"] == 0, "no answer records when truncated: \(response)",
+            sourceLocation: sourceLocation)
         #expect(response.counts["AUTHORITY"] == 0, sourceLocation: sourceLocation)
-        #expect(response.counts["ADDITIONAL"] == (edns ? 1 : 0), "only the OPT record may remain: \(response)",
-                sourceLocation: sourceLocation)
+        #expect(
+            response.counts["ADDITIONAL"] == (edns ? 1 : 0), "only the OPT record may remain: \(response)",
+            sourceLocation: sourceLocation)
         #expect(response.answer.isEmpty && response.additional.isEmpty, sourceLocation: sourceLocation)
         #expect((response.edns != nil) == edns, sourceLocation: sourceLocation)
     }
@@ -27,12 +30,15 @@ struct TruncationTests {
         #expect(!response.flags.contains("tc"), "\(response)", sourceLocation: sourceLocation)
         let expected = (1...TestConfig.Large.nameserverCount).map(TestConfig.Large.nameserver)
         #expect(response.answerData("NS") == expected, "\(response)", sourceLocation: sourceLocation)
-        #expect(response.additional.count == glueCount, "A and AAAA glue for every name server: \(response)",
-                sourceLocation: sourceLocation)
-        #expect(response.records(response.additional, type: "A").count == TestConfig.Large.nameserverCount,
-                sourceLocation: sourceLocation)
-        #expect(response.records(response.additional, type: "AAAA").count == TestConfig.Large.nameserverCount,
-                sourceLocation: sourceLocation)
+        #expect(
+            response.additional.count == glueCount, "A and AAAA glue for every name server: \(response)",
+            sourceLocation: sourceLocation)
+        #expect(
+            response.records(response.additional, type: "A").count == TestConfig.Large.nameserverCount,
+            sourceLocation: sourceLocation)
+        #expect(
+            response.records(response.additional, type: "AAAA").count == TestConfig.Large.nameserverCount,
+            sourceLocation: sourceLocation)
         #expect(response.counts["ADDITIONAL"] == glueCount + (edns ? 1 : 0), sourceLocation: sourceLocation)
     }
 
@@ -73,8 +79,11 @@ struct TruncationTests {
             let client = try server.udpClient()
             let tcp = try server.tcpClient()
             defer { tcp.close() }
-            let fullReply = try #require(try tcp.exchange(DNSWire.query(id: 1, name: "tm.example", type: RRType.ns,
-                                                                         edns: EDNSSpec(udpSize: 65535))))
+            let fullReply = try #require(
+                try tcp.exchange(
+                    DNSWire.query(
+                        id: 1, name: "tm.example", type: RRType.ns,
+                        edns: EDNSSpec(udpSize: 65535))))
             let full = try DNSMessage(fullReply)
             #expect(!full.tc)
             #expect(full.answers.count == TestConfig.Large.nameserverCount)
@@ -82,9 +91,12 @@ struct TruncationTests {
 
             for (index, size) in [UInt16(0), 512, 1000, 1232, 1400, 4096, 65535].enumerated() {
                 let id = UInt16(100 + index)
-                let reply = try #require(client.exchange(DNSWire.query(id: id, name: "tm.example", type: RRType.ns,
-                                                                        edns: EDNSSpec(udpSize: size))),
-                                         "size \(size)")
+                let reply = try #require(
+                    client.exchange(
+                        DNSWire.query(
+                            id: id, name: "tm.example", type: RRType.ns,
+                            edns: EDNSSpec(udpSize: size))),
+                    "size \(size)")
                 let message = try DNSMessage(reply)
                 #expect(reply.count <= 1232, "size \(size): \(reply.count) bytes")
                 #expect(message.tc, "size \(size): \(message)")
@@ -104,8 +116,11 @@ struct TruncationTests {
             let tcp = try server.tcpClient()
             defer { tcp.close() }
             // The same question with EDNS over TCP is never truncated and has exactly the UDP answer's size.
-            let fullReply = try #require(try tcp.exchange(DNSWire.query(id: 1, name: "tm.example", type: RRType.ns,
-                                                                         edns: EDNSSpec(udpSize: 1232))))
+            let fullReply = try #require(
+                try tcp.exchange(
+                    DNSWire.query(
+                        id: 1, name: "tm.example", type: RRType.ns,
+                        edns: EDNSSpec(udpSize: 1232))))
             let full = try DNSMessage(fullReply)
             #expect(!full.tc)
             #expect(full.answers.count == 8)
@@ -114,24 +129,36 @@ struct TruncationTests {
             try #require(size > 512 && size < 1232, "the answer must be between 512 and 1232 bytes, not \(size)")
 
             let client = try server.udpClient()
-            let fits = try DNSMessage(try #require(client.exchange(DNSWire.query(
-                id: 2, name: "tm.example", type: RRType.ns, edns: EDNSSpec(udpSize: UInt16(size))))))
+            let fits = try DNSMessage(
+                try #require(
+                    client.exchange(
+                        DNSWire.query(
+                            id: 2, name: "tm.example", type: RRType.ns, edns: EDNSSpec(udpSize: UInt16(size))))))
             #expect(!fits.tc, "\(size) bytes fit a \(size)-byte limit: \(fits)")
             #expect(fits.bytes == [0, 2] + fullReply.dropFirst(2), "same answer as over TCP")
 
-            let tooSmall = try DNSMessage(try #require(client.exchange(DNSWire.query(
-                id: 3, name: "tm.example", type: RRType.ns, edns: EDNSSpec(udpSize: UInt16(size - 1))))))
+            let tooSmall = try DNSMessage(
+                try #require(
+                    client.exchange(
+                        DNSWire.query(
+                            id: 3, name: "tm.example", type: RRType.ns, edns: EDNSSpec(udpSize: UInt16(size - 1))))))
             #expect(tooSmall.tc, "\(size) bytes do not fit \(size - 1): \(tooSmall)")
             #expect(tooSmall.answers.isEmpty)
 
-            let noEDNS = try DNSMessage(try #require(client.exchange(DNSWire.query(
-                id: 4, name: "tm.example", type: RRType.ns))))
+            let noEDNS = try DNSMessage(
+                try #require(
+                    client.exchange(
+                        DNSWire.query(
+                            id: 4, name: "tm.example", type: RRType.ns))))
             #expect(noEDNS.tc, "without EDNS the limit is 512: \(noEDNS)")
             #expect(noEDNS.bytes.count <= 512)
             #expect(noEDNS.opt == nil)
 
-            let maximum = try DNSMessage(try #require(client.exchange(DNSWire.query(
-                id: 5, name: "tm.example", type: RRType.ns, edns: EDNSSpec(udpSize: 1232)))))
+            let maximum = try DNSMessage(
+                try #require(
+                    client.exchange(
+                        DNSWire.query(
+                            id: 5, name: "tm.example", type: RRType.ns, edns: EDNSSpec(udpSize: 1232)))))
             #expect(!maximum.tc)
             #expect(maximum.answers.count == 8)
         }

@@ -40,8 +40,9 @@ struct ConfigFixture {
 
     init(server: String = Self.server, profiles: [String: String] = ["app.json": Self.app]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-config-\(UUID())")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("profiles"),
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("profiles"),
+            withIntermediateDirectories: true)
         try server.write(to: directory.appendingPathComponent("edgetm.json"), atomically: true, encoding: .utf8)
         for (name, text) in profiles {
             try text.write(to: directory.appendingPathComponent("profiles/\(name)"), atomically: true, encoding: .utf8)

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import TMConfig
 import TMRouting
+import Testing
 
 /// What valid profiles load into.
 struct ProfileLoadingTests {
@@ -15,7 +15,8 @@ struct ProfileLoadingTests {
         #expect(profile.ttl == 30)
         #expect(profile.method == .priority)
         #expect(profile.endpoints.map(\.name) == ["mec-atlanta", "region-eastus"])
-        #expect(profile.endpoints.map(\.target) == [.ipv4(IPv4Address("127.0.0.11")!), .ipv4(IPv4Address("127.0.0.12")!)])
+        #expect(
+            profile.endpoints.map(\.target) == [.ipv4(IPv4Address("127.0.0.11")!), .ipv4(IPv4Address("127.0.0.12")!)])
         #expect(profile.endpoints.map(\.id) == [0, 1])
         #expect(profile.monitor.port == 8080)
         #expect(profile.monitor.path == "/health")
@@ -54,9 +55,10 @@ struct ProfileLoadingTests {
         defer { fixture.remove() }
         let result = fixture.load()
         #expect(result.errors.isEmpty, "\(result.errors)")
-        #expect(result.warnings.map(\.description) == [
-            "profiles/app.json: trafficViewEnrollmentStatus: warning: Azure's 'trafficViewEnrollmentStatus' is not implemented by edgetm; ignored",
-        ])
+        #expect(
+            result.warnings.map(\.description) == [
+                "profiles/app.json: trafficViewEnrollmentStatus: warning: Azure's 'trafficViewEnrollmentStatus' is not implemented by edgetm; ignored"
+            ])
         let profile = try #require(result.configuration?.profiles.first)
         // "a" has priority 1; "b" had none and takes the lowest free value.
         #expect(profile.endpoints.map(\.name) == ["a", "b"])
@@ -80,8 +82,9 @@ struct ProfileLoadingTests {
     @Test func monitorDefaultsFollowAzure() throws {
         let profile = ConfigFixture.app
             .replacingOccurrences(of: #""protocol": "HTTP", "port": 8080, "path": "/health","#, with: "")
-            .replacingOccurrences(of: #""intervalInSeconds": 10, "timeoutInSeconds": 5, "toleratedNumberOfFailures": 2"#,
-                                  with: "")
+            .replacingOccurrences(
+                of: #""intervalInSeconds": 10, "timeoutInSeconds": 5, "toleratedNumberOfFailures": 2"#,
+                with: "")
         let fixture = try ConfigFixture(profiles: ["app.json": profile])
         defer { fixture.remove() }
         let monitor = try #require(fixture.load().configuration?.profiles.first?.monitor)
@@ -97,8 +100,9 @@ struct ProfileLoadingTests {
     @Test func disabledStatusesLoad() throws {
         let profile = ConfigFixture.app
             .replacingOccurrences(of: #""profileStatus": "Enabled""#, with: #""profileStatus": "disabled""#)
-            .replacingOccurrences(of: #""target": "127.0.0.11", "endpointStatus": "Enabled""#,
-                                  with: #""target": "127.0.0.11", "endpointStatus": "Disabled""#)
+            .replacingOccurrences(
+                of: #""target": "127.0.0.11", "endpointStatus": "Enabled""#,
+                with: #""target": "127.0.0.11", "endpointStatus": "Disabled""#)
         let fixture = try ConfigFixture(profiles: ["app.json": profile])
         defer { fixture.remove() }
         let loaded = try #require(fixture.load().configuration?.profiles.first)

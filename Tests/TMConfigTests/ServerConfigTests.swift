@@ -1,5 +1,5 @@
-import Testing
 import TMConfig
+import Testing
 
 /// `edgetm.json` problems.
 struct ServerConfigTests {
@@ -11,24 +11,37 @@ struct ServerConfigTests {
     }
 
     static let cases: [Case] = [
-        Case(old: #""listen": ["127.0.0.1:5353", "[::1]:5353"]"#, new: #""listen": ["127.0.0.1", "[::1]:5353"]"#,
-             expected: [#"edgetm.json: listen[0]: "127.0.0.1" is not an address and port such as "127.0.0.1:53" or "[::1]:53""#]),
-        Case(old: #""name": "tm.example.""#, new: #""name": "tm..example.""#,
-             expected: [#"edgetm.json: zone.name: "tm..example." is not a valid domain name: it has an empty label"#]),
-        Case(old: #""nameservers": ["ns1.tm.example."],"#, new: "",
-             expected: ["edgetm.json: zone.nameservers: is required"]),
-        Case(old: #""nameservers": ["ns1.tm.example."]"#, new: #""nameservers": []"#,
-             expected: ["edgetm.json: zone.nameservers: must list at least one name server"]),
-        Case(old: #""ns1.tm.example.": ["127.0.0.1"]"#, new: #""ns1.other.example.": ["127.0.0.1"]"#,
-             expected: ["edgetm.json: zone.addresses.ns1.other.example.: ns1.other.example. is outside the zone tm.example.; only names inside it can have addresses"]),
-        Case(old: #""ns1.tm.example.": ["127.0.0.1"]"#, new: #""ns1.tm.example.": ["localhost"]"#,
-             expected: [#"edgetm.json: zone.addresses.ns1.tm.example.[0]: "localhost" is not an IPv4 or IPv6 address"#]),
-        Case(old: #""minimum": 30"#, new: #""minimum": 4294967296"#,
-             expected: ["edgetm.json: zone.soa.minimum: 4294967296 is out of range 0...4294967295"]),
-        Case(old: #""profiles": "profiles""#, new: #""profiles": "profiles", "colour": "red""#,
-             expected: ["edgetm.json: colour: unknown key"]),
-        Case(old: #""profiles": "profiles""#, new: #""profiles": "missing""#,
-             expected: [#"edgetm.json: profiles: directory "missing" cannot be read"#]),
+        Case(
+            old: #""listen": ["127.0.0.1:5353", "[::1]:5353"]"#, new: #""listen": ["127.0.0.1", "[::1]:5353"]"#,
+            expected: [
+                #"edgetm.json: listen[0]: "127.0.0.1" is not an address and port such as "127.0.0.1:53" or "[::1]:53""#
+            ]),
+        Case(
+            old: #""name": "tm.example.""#, new: #""name": "tm..example.""#,
+            expected: [#"edgetm.json: zone.name: "tm..example." is not a valid domain name: it has an empty label"#]),
+        Case(
+            old: #""nameservers": ["ns1.tm.example."],"#, new: "",
+            expected: ["edgetm.json: zone.nameservers: is required"]),
+        Case(
+            old: #""nameservers": ["ns1.tm.example."]"#, new: #""nameservers": []"#,
+            expected: ["edgetm.json: zone.nameservers: must list at least one name server"]),
+        Case(
+            old: #""ns1.tm.example.": ["127.0.0.1"]"#, new: #""ns1.other.example.": ["127.0.0.1"]"#,
+            expected: [
+                "edgetm.json: zone.addresses.ns1.other.example.: ns1.other.example. is outside the zone tm.example.; only names inside it can have addresses"
+            ]),
+        Case(
+            old: #""ns1.tm.example.": ["127.0.0.1"]"#, new: #""ns1.tm.example.": ["localhost"]"#,
+            expected: [#"edgetm.json: zone.addresses.ns1.tm.example.[0]: "localhost" is not an IPv4 or IPv6 address"#]),
+        Case(
+            old: #""minimum": 30"#, new: #""minimum": 4294967296"#,
+            expected: ["edgetm.json: zone.soa.minimum: 4294967296 is out of range 0...4294967295"]),
+        Case(
+            old: #""profiles": "profiles""#, new: #""profiles": "profiles", "colour": "red""#,
+            expected: ["edgetm.json: colour: unknown key"]),
+        Case(
+            old: #""profiles": "profiles""#, new: #""profiles": "missing""#,
+            expected: [#"edgetm.json: profiles: directory "missing" cannot be read"#]),
     ]
 
     @Test(arguments: cases)
@@ -39,11 +52,13 @@ struct ServerConfigTests {
     }
 
     @Test func profileNameCollidingWithAddressName() throws {
-        let server = ConfigFixture.server.replacingOccurrences(of: #""ns1.tm.example.": ["127.0.0.1"]"#,
-                                                               with: #""app.tm.example.": ["127.0.0.1"]"#)
-        #expect(try ConfigFixture.issues(server: server) == [
-            "profiles/app.json: properties.dnsConfig.relativeName: app.tm.example. already has addresses in edgetm.json zone.addresses",
-        ])
+        let server = ConfigFixture.server.replacingOccurrences(
+            of: #""ns1.tm.example.": ["127.0.0.1"]"#,
+            with: #""app.tm.example.": ["127.0.0.1"]"#)
+        #expect(
+            try ConfigFixture.issues(server: server) == [
+                "profiles/app.json: properties.dnsConfig.relativeName: app.tm.example. already has addresses in edgetm.json zone.addresses"
+            ])
     }
 
     @Test func missingServerFile() throws {
@@ -55,8 +70,9 @@ struct ServerConfigTests {
     }
 
     @Test func listenDefaultsToAllAddressesOnPort53() throws {
-        let server = ConfigFixture.server.replacingOccurrences(of: #""listen": ["127.0.0.1:5353", "[::1]:5353"],"#,
-                                                               with: "")
+        let server = ConfigFixture.server.replacingOccurrences(
+            of: #""listen": ["127.0.0.1:5353", "[::1]:5353"],"#,
+            with: "")
         let fixture = try ConfigFixture(server: server)
         defer { fixture.remove() }
         #expect(fixture.load().configuration?.listen.map(\.description) == ["0.0.0.0:53", "[::]:53"])

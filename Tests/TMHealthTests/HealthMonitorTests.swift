@@ -29,13 +29,17 @@ struct HealthMonitorTests {
         var monitor = MonitorConfig()
         monitor.port = 9
         monitor.toleratedFailures = 0
-        return Profile(name: "app", fqdn: DomainName("app.tm.example.")!, isEnabled: true, method: .priority, ttl: 30,
-                       monitor: monitor, endpoints: [
-                           Endpoint(id: 0, name: "mec", target: EndpointTarget("127.0.0.11")!, isEnabled: true,
-                                    priority: 1),
-                           Endpoint(id: 1, name: "region", target: EndpointTarget("127.0.0.12")!, isEnabled: true,
-                                    priority: 2),
-                       ])
+        return Profile(
+            name: "app", fqdn: DomainName("app.tm.example.")!, isEnabled: true, method: .priority, ttl: 30,
+            monitor: monitor,
+            endpoints: [
+                Endpoint(
+                    id: 0, name: "mec", target: EndpointTarget("127.0.0.11")!, isEnabled: true,
+                    priority: 1),
+                Endpoint(
+                    id: 1, name: "region", target: EndpointTarget("127.0.0.12")!, isEnabled: true,
+                    priority: 2),
+            ])
     }
 
     @Test func restoredRecordedAndSavedFollowTheClock() throws {
@@ -45,9 +49,10 @@ struct HealthMonitorTests {
         let monitor = try HealthMonitor(logger: logger, clock: clock)
         let profile = Self.profile()
         let mec = ProbeSpec(profile: profile, endpoint: profile.endpoints[0])
-        let saved = SavedHealth(profile: "app", endpoint: "mec",
-                                fingerprint: MonitorTable.fingerprint(mec, tolerated: 0), status: .degraded,
-                                consecutiveFailures: 4, since: Self.wall.addingTimeInterval(-100))
+        let saved = SavedHealth(
+            profile: "app", endpoint: "mec",
+            fingerprint: MonitorTable.fingerprint(mec, tolerated: 0), status: .degraded,
+            consecutiveFailures: 4, since: Self.wall.addingTimeInterval(-100))
         let health = monitor.configure([profile], generation: 3, restoring: [saved])
         #expect(health.verdicts == [.degraded, .checkingEndpoint])
         #expect(monitor.endpoints.map(\.since) == [Self.wall.addingTimeInterval(-100), nil])
@@ -71,9 +76,11 @@ struct HealthMonitorTests {
     @Test func savedHealthOfAnotherProbeIsNotRestored() throws {
         let clock = ManualClock(monotonic: 5, wall: Self.wall)
         let monitor = try HealthMonitor(logger: Logger(label: "test"), clock: clock)
-        let saved = SavedHealth(profile: "app", endpoint: "mec", fingerprint: "another probe", status: .degraded,
-                                consecutiveFailures: 1, since: Self.wall)
-        #expect(monitor.configure([Self.profile()], generation: 0, restoring: [saved]).verdicts
-            == [.checkingEndpoint, .checkingEndpoint])
+        let saved = SavedHealth(
+            profile: "app", endpoint: "mec", fingerprint: "another probe", status: .degraded,
+            consecutiveFailures: 1, since: Self.wall)
+        #expect(
+            monitor.configure([Self.profile()], generation: 0, restoring: [saved]).verdicts
+                == [.checkingEndpoint, .checkingEndpoint])
     }
 }

@@ -11,12 +11,16 @@ final class LocalEndpoint {
     private let process = Process()
 
     /// Starts the server and waits for it to listen.
-    init(status: Int = 200, delay: Double = 0, location: String? = nil, tls: (cert: String, key: String)? = nil,
-         bind: String = "127.0.0.1") throws {
+    init(
+        status: Int = 200, delay: Double = 0, location: String? = nil, tls: (cert: String, key: String)? = nil,
+        bind: String = "127.0.0.1"
+    ) throws {
         port = try freePort()
         headerLog = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-headers-\(UUID()).jsonl")
-        var arguments = [Self.root.appendingPathComponent("scripts/endpoint.py").path, "--bind", bind,
-                         "--port", "\(port)", "--status", "\(status)", "--header-log", headerLog.path]
+        var arguments = [
+            Self.root.appendingPathComponent("scripts/endpoint.py").path, "--bind", bind,
+            "--port", "\(port)", "--status", "\(status)", "--header-log", headerLog.path,
+        ]
         if delay > 0 { arguments += ["--delay", "\(delay)"] }
         if let location { arguments += ["--location", location] }
         if let tls { arguments += ["--tls-cert", tls.cert, "--tls-key", tls.key] }

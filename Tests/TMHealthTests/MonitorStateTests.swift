@@ -1,6 +1,6 @@
-import Testing
 import TMHealth
 import TMRouting
+import Testing
 
 /// Azure's monitor rule, without a network: Degraded on the (N+1)-th consecutive failure, Online on one success.
 struct MonitorStateTests {
@@ -10,7 +10,10 @@ struct MonitorStateTests {
     /// The health after each result, for a sequence of results.
     static func run(tolerated: Int, _ results: [ProbeResult]) -> [MonitorStatus] {
         var state = MonitorState(toleratedFailures: tolerated)
-        return results.map { _ = state.record($0); return state.verdict }
+        return results.map {
+            _ = state.record($0)
+            return state.verdict
+        }
     }
 
     @Test func noToleranceDegradesOnFirstFailure() {
@@ -19,16 +22,20 @@ struct MonitorStateTests {
     }
 
     @Test func toleranceOfTwoDegradesOnThirdConsecutiveFailure() {
-        #expect(Self.run(tolerated: 2, [Self.ok, Self.bad, Self.bad, Self.bad]) == [.online, .online, .online, .degraded])
+        #expect(
+            Self.run(tolerated: 2, [Self.ok, Self.bad, Self.bad, Self.bad]) == [.online, .online, .online, .degraded])
         // A success in between resets the count.
-        #expect(Self.run(tolerated: 2, [Self.bad, Self.bad, Self.ok, Self.bad, Self.bad])
-            == [.checkingEndpoint, .checkingEndpoint, .online, .online, .online])
+        #expect(
+            Self.run(tolerated: 2, [Self.bad, Self.bad, Self.ok, Self.bad, Self.bad])
+                == [.checkingEndpoint, .checkingEndpoint, .online, .online, .online])
         // From no result at all, failures within tolerance leave it checking (served).
-        #expect(Self.run(tolerated: 2, [Self.bad, Self.bad, Self.bad]) == [.checkingEndpoint, .checkingEndpoint, .degraded])
+        #expect(
+            Self.run(tolerated: 2, [Self.bad, Self.bad, Self.bad]) == [.checkingEndpoint, .checkingEndpoint, .degraded])
     }
 
     @Test func oneSuccessRecovers() {
-        #expect(Self.run(tolerated: 9, Array(repeating: Self.bad, count: 10) + [Self.ok]).suffix(2) == [.degraded, .online])
+        #expect(
+            Self.run(tolerated: 9, Array(repeating: Self.bad, count: 10) + [Self.ok]).suffix(2) == [.degraded, .online])
     }
 
     @Test func recordReportsOnlyChanges() {

@@ -1,22 +1,27 @@
-import Testing
-@testable import TMHealth
 import TMRouting
+import Testing
+
+@testable import TMHealth
 
 /// Scheduling, sharing and carry-over rules of the monitor, without threads or curl.
 struct MonitorTableTests {
-    static func profile(_ name: String, firstID: Int, targets: [String], port: Int = 8080, tolerated: Int = 0,
-                        interval: Double = 10, enabled: [Bool]? = nil) -> Profile {
+    static func profile(
+        _ name: String, firstID: Int, targets: [String], port: Int = 8080, tolerated: Int = 0,
+        interval: Double = 10, enabled: [Bool]? = nil
+    ) -> Profile {
         var monitor = MonitorConfig()
         monitor.port = port
         monitor.intervalSeconds = interval
         monitor.timeoutSeconds = interval / 2
         monitor.toleratedFailures = tolerated
         let endpoints = targets.enumerated().map { index, target in
-            Endpoint(id: firstID + index, name: "e\(index)", target: EndpointTarget(target)!,
-                     isEnabled: enabled?[index] ?? true, priority: index + 1)
+            Endpoint(
+                id: firstID + index, name: "e\(index)", target: EndpointTarget(target)!,
+                isEnabled: enabled?[index] ?? true, priority: index + 1)
         }
-        return Profile(name: name, fqdn: DomainName("\(name).tm.example")!, isEnabled: true, method: .priority,
-                       ttl: 30, monitor: monitor, endpoints: endpoints)
+        return Profile(
+            name: name, fqdn: DomainName("\(name).tm.example")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: monitor, endpoints: endpoints)
     }
 
     static let fail = ProbeResult.failure(.connectionRefused, latency: 0)
@@ -24,8 +29,11 @@ struct MonitorTableTests {
 
     @Test func identicalProbesAreSharedAcrossProfiles() {
         var table = MonitorTable()
-        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11", "127.0.0.12"]),
-                         Self.profile("b", firstID: 2, targets: ["127.0.0.11"])], now: 0)
+        table.configure(
+            [
+                Self.profile("a", firstID: 0, targets: ["127.0.0.11", "127.0.0.12"]),
+                Self.profile("b", firstID: 2, targets: ["127.0.0.11"]),
+            ], now: 0)
         let due = table.takeDue(now: 0, jitter: { 0 })
         #expect(due.count == 2)
         let shared = due.first { $0.target == EndpointTarget("127.0.0.11") }!
@@ -56,8 +64,12 @@ struct MonitorTableTests {
         #expect(table.health.verdicts == [.degraded, .degraded, .degraded])
         #expect(table.firstRoundComplete)
         // e0 unchanged; e1 gets a new target; e2 is removed; e3 is new.
-        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11", "127.0.0.99", "127.0.0.13", "127.0.0.14"],
-                                      enabled: [true, true, false, true])], now: 5)
+        table.configure(
+            [
+                Self.profile(
+                    "a", firstID: 0, targets: ["127.0.0.11", "127.0.0.99", "127.0.0.13", "127.0.0.14"],
+                    enabled: [true, true, false, true])
+            ], now: 5)
         #expect(table.health.verdicts == [.degraded, .checkingEndpoint, .checkingEndpoint, .checkingEndpoint])
         #expect(!table.firstRoundComplete)
         let due = Set(table.takeDue(now: 5, jitter: { 0 }).map(\.target.description))
@@ -91,8 +103,9 @@ struct MonitorTableTests {
     @Test func manyProbesComeDueInOrderWithinTheLimit() {
         var table = MonitorTable()
         let targets = (0..<200).map { "127.0.\($0 / 250).\($0 % 250 + 1)" }
-        table.configure((0..<10).map { Self.profile("p\($0)", firstID: $0 * 200, targets: targets, port: 8000 + $0) },
-                        now: 0)
+        table.configure(
+            (0..<10).map { Self.profile("p\($0)", firstID: $0 * 200, targets: targets, port: 8000 + $0) },
+            now: 0)
         var generator = SystemRandomNumberGenerator()
         var first = table.takeDue(now: 0, limit: 512, jitter: { Double.random(in: 0..<1, using: &generator) })
         #expect(first.count == 512)
@@ -130,8 +143,9 @@ struct MonitorTableTests {
     @Test func dueQueueOrdersByStart() {
         var queue = DueQueue()
         let spec = { (port: Int) in
-            ProbeSpec(profile: Self.profile("q", firstID: 0, targets: ["127.0.0.1"], port: port),
-                      endpoint: Self.profile("q", firstID: 0, targets: ["127.0.0.1"], port: port).endpoints[0])
+            ProbeSpec(
+                profile: Self.profile("q", firstID: 0, targets: ["127.0.0.1"], port: port),
+                endpoint: Self.profile("q", firstID: 0, targets: ["127.0.0.1"], port: port).endpoints[0])
         }
         var generator = SystemRandomNumberGenerator()
         let starts = (0..<500).map { _ in Double.random(in: 0..<100, using: &generator) }

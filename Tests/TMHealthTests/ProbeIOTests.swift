@@ -1,8 +1,8 @@
 import Foundation
 import Logging
-import Testing
 import TMHealth
 import TMRouting
+import Testing
 
 /// The probe I/O against real local HTTP, HTTPS and TCP servers, through the real HealthMonitor and libcurl.
 @Suite(.serialized)
@@ -10,11 +10,13 @@ struct ProbeIOTests {
     /// A monitor over one profile whose endpoints are the given targets on `port`; stopped on deinit of the run.
     static func monitor(_ monitor: MonitorConfig, targets: [(String, [HTTPHeader])]) throws -> HealthMonitor {
         let endpoints = targets.enumerated().map { index, target in
-            Endpoint(id: index, name: "e\(index)", target: EndpointTarget(target.0)!, isEnabled: true,
-                     priority: index + 1, customHeaders: target.1)
+            Endpoint(
+                id: index, name: "e\(index)", target: EndpointTarget(target.0)!, isEnabled: true,
+                priority: index + 1, customHeaders: target.1)
         }
-        let profile = Profile(name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
-                              ttl: 30, monitor: monitor, endpoints: endpoints)
+        let profile = Profile(
+            name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: monitor, endpoints: endpoints)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let health = try HealthMonitor(logger: logger)
@@ -23,8 +25,10 @@ struct ProbeIOTests {
         return health
     }
 
-    static func config(_ probeProtocol: MonitorConfig.ProbeProtocol = .http, port: Int, interval: Double = 0.3,
-                       timeout: Double = 0.25, tolerated: Int = 0) -> MonitorConfig {
+    static func config(
+        _ probeProtocol: MonitorConfig.ProbeProtocol = .http, port: Int, interval: Double = 0.3,
+        timeout: Double = 0.25, tolerated: Int = 0
+    ) -> MonitorConfig {
         var config = MonitorConfig()
         config.probeProtocol = probeProtocol
         config.port = port
@@ -64,8 +68,9 @@ struct ProbeIOTests {
         // A redirect target that would answer 200 if it were followed: it must not be.
         let redirectTarget = try LocalEndpoint(status: 200)
         defer { redirectTarget.stop() }
-        let server = try LocalEndpoint(status: testCase.status,
-                                       location: "http://127.0.0.1:\(redirectTarget.port)/health")
+        let server = try LocalEndpoint(
+            status: testCase.status,
+            location: "http://127.0.0.1:\(redirectTarget.port)/health")
         defer { server.stop() }
         var config = Self.config(port: server.port)
         if let expected = testCase.expected { config.expectedStatusCodes = expected }
@@ -88,7 +93,8 @@ struct ProbeIOTests {
     @Test func timeout() throws {
         let server = try LocalEndpoint(status: 200, delay: 2)
         defer { server.stop() }
-        let monitor = try Self.monitor(Self.config(port: server.port, interval: 1, timeout: 0.5), targets: [("127.0.0.1", [])])
+        let monitor = try Self.monitor(
+            Self.config(port: server.port, interval: 1, timeout: 0.5), targets: [("127.0.0.1", [])])
         defer { monitor.stop() }
         let state = try Self.firstResult(monitor)
         #expect(state.verdict == .degraded)
@@ -100,11 +106,15 @@ struct ProbeIOTests {
         let server = try LocalEndpoint()
         defer { server.stop() }
         var config = Self.config(port: server.port)
-        config.customHeaders = [HTTPHeader(name: "X-Profile", value: "p"), HTTPHeader(name: "X-Both", value: "profile")]
+        config.customHeaders = [
+            HTTPHeader(name: "X-Profile", value: "p"), HTTPHeader(name: "X-Both", value: "profile"),
+        ]
         // "localhost" is a DNS-name target that curl resolves without any DNS traffic.
-        let monitor = try Self.monitor(config, targets: [
-            ("localhost", [HTTPHeader(name: "x-both", value: "endpoint")]),
-        ])
+        let monitor = try Self.monitor(
+            config,
+            targets: [
+                ("localhost", [HTTPHeader(name: "x-both", value: "endpoint")])
+            ])
         defer { monitor.stop() }
         #expect(eventually(within: 5) { !server.requests.isEmpty })
         let headers = try #require(server.requests.first)
@@ -132,16 +142,19 @@ struct ProbeIOTests {
         let key = directory.appendingPathComponent("key.pem").path
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                             "-days", "1", "-subj", "/CN=edgetm-test"]
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            "-days", "1", "-subj", "/CN=edgetm-test",
+        ]
         openssl.standardError = FileHandle.nullDevice
         try openssl.run()
         openssl.waitUntilExit()
         try #require(openssl.terminationStatus == 0)
         let server = try LocalEndpoint(tls: (cert, key))
         defer { server.stop() }
-        let lax = try Self.monitor(Self.config(.https, port: server.port, interval: 1, timeout: 0.9),
-                               targets: [("127.0.0.1", [])])
+        let lax = try Self.monitor(
+            Self.config(.https, port: server.port, interval: 1, timeout: 0.9),
+            targets: [("127.0.0.1", [])])
         defer { lax.stop() }
         let accepted = try Self.firstResult(lax)
         #expect(accepted.verdict == .online)
@@ -175,14 +188,22 @@ struct ProbeIOTests {
         let healthy = try LocalEndpoint()
         defer { healthy.stop() }
         // Two profiles' worth of probes in one monitor: one hangs until its 2.5 s timeout, the other runs every 0.2 s.
-        let slow = Profile(name: "slow", fqdn: DomainName("slow.tm.example")!, isEnabled: true, method: .priority,
-                           ttl: 30, monitor: Self.config(port: hung.port, interval: 3, timeout: 2.5),
-                           endpoints: [Endpoint(id: 0, name: "hung", target: EndpointTarget("127.0.0.1")!,
-                                                isEnabled: true, priority: 1)])
-        let fast = Profile(name: "fast", fqdn: DomainName("fast.tm.example")!, isEnabled: true, method: .priority,
-                           ttl: 30, monitor: Self.config(port: healthy.port, interval: 0.2, timeout: 0.15),
-                           endpoints: [Endpoint(id: 1, name: "ok", target: EndpointTarget("127.0.0.1")!,
-                                                isEnabled: true, priority: 1)])
+        let slow = Profile(
+            name: "slow", fqdn: DomainName("slow.tm.example")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: Self.config(port: hung.port, interval: 3, timeout: 2.5),
+            endpoints: [
+                Endpoint(
+                    id: 0, name: "hung", target: EndpointTarget("127.0.0.1")!,
+                    isEnabled: true, priority: 1)
+            ])
+        let fast = Profile(
+            name: "fast", fqdn: DomainName("fast.tm.example")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: Self.config(port: healthy.port, interval: 0.2, timeout: 0.15),
+            endpoints: [
+                Endpoint(
+                    id: 1, name: "ok", target: EndpointTarget("127.0.0.1")!,
+                    isEnabled: true, priority: 1)
+            ])
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let monitor = try HealthMonitor(logger: logger)
@@ -203,10 +224,14 @@ struct ProbeIOTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let monitor = try HealthMonitor(logger: logger)
-        let profile = Profile(name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
-                              ttl: 30, monitor: Self.config(port: server.port, interval: 0.2, timeout: 0.15),
-                              endpoints: [Endpoint(id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!,
-                                                   isEnabled: true, priority: 1)])
+        let profile = Profile(
+            name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: Self.config(port: server.port, interval: 0.2, timeout: 0.15),
+            endpoints: [
+                Endpoint(
+                    id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!,
+                    isEnabled: true, priority: 1)
+            ])
         monitor.configure([profile], generation: 7)
         startProbing(monitor) { updates.append($0) }
         defer { monitor.stop() }

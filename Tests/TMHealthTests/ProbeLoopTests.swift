@@ -1,8 +1,9 @@
 import Foundation
 import Logging
-import Testing
-@testable import TMHealth
 import TMRouting
+import Testing
+
+@testable import TMHealth
 
 /// Probes whose transfer curl will not set up: they must come back as failure results, never as a crash or a
 /// probe that silently never reports.
@@ -20,8 +21,9 @@ struct ProbeLoopTests {
         monitor.intervalSeconds = 1
         monitor.timeoutSeconds = 0.5
         let endpoint = Endpoint(id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!, isEnabled: true, priority: 1)
-        let profile = Profile(name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
-                              ttl: 30, monitor: monitor, endpoints: [endpoint])
+        let profile = Profile(
+            name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: monitor, endpoints: [endpoint])
         return ProbeSpec(profile: profile, endpoint: endpoint)
     }
 
@@ -51,8 +53,10 @@ struct ProbeLoopTests {
         #expect(Date().timeIntervalSince(started) < 1)
         #expect(results.count == 1)
         #expect(results.first?.0 == spec)
-        #expect(results.first?.1 == .failure(
-            .other("cannot start probe: curl_easy_setopt(CURLOPT_URL): \(Self.badArgument)"), latency: 0))
+        #expect(
+            results.first?.1
+                == .failure(
+                    .other("cannot start probe: curl_easy_setopt(CURLOPT_URL): \(Self.badArgument)"), latency: 0))
         #expect(loop.inFlight == 0)
         #expect(loop.poll(timeoutMS: 0).isEmpty)
     }
@@ -90,10 +94,14 @@ struct ProbeLoopTests {
         monitor.intervalSeconds = 1
         monitor.timeoutSeconds = 0.5
         monitor.toleratedFailures = 0
-        let profile = Profile(name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
-                              ttl: 30, monitor: monitor,
-                              endpoints: [Endpoint(id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!,
-                                                   isEnabled: true, priority: 1)])
+        let profile = Profile(
+            name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: monitor,
+            endpoints: [
+                Endpoint(
+                    id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!,
+                    isEnabled: true, priority: 1)
+            ])
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let health = try HealthMonitor(logger: logger)
@@ -103,7 +111,8 @@ struct ProbeLoopTests {
         #expect(eventually(within: 5) { health.endpoints.first?.lastResult != nil })
         let state = try #require(health.endpoints.first)
         #expect(state.verdict == .degraded)
-        #expect(state.lastResult?.description
-            == "cannot start probe: curl_easy_setopt(CURLOPT_URL): \(Self.badArgument)")
+        #expect(
+            state.lastResult?.description
+                == "cannot start probe: curl_easy_setopt(CURLOPT_URL): \(Self.badArgument)")
     }
 }

@@ -1,11 +1,12 @@
-import Testing
 import TMHealth
 import TMRouting
+import Testing
 
 struct ProbeSpecTests {
     static func profile(_ monitor: MonitorConfig, _ endpoints: [Endpoint], enabled: Bool = true) -> Profile {
-        Profile(name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: enabled, method: .priority, ttl: 30,
-                monitor: monitor, endpoints: endpoints)
+        Profile(
+            name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: enabled, method: .priority, ttl: 30,
+            monitor: monitor, endpoints: endpoints)
     }
 
     @Test func urlsByTargetAndProtocol() {
@@ -18,10 +19,11 @@ struct ProbeSpecTests {
             Endpoint(id: 2, name: "c", target: EndpointTarget("Origin.Example.net")!, isEnabled: true, priority: 3),
         ]
         let http = Self.profile(monitor, endpoints)
-        #expect(http.endpoints.map { ProbeSpec(profile: http, endpoint: $0).url } == [
-            "http://127.0.0.11:8080/health?x=1", "http://[2001:db8::1]:8080/health?x=1",
-            "http://Origin.Example.net:8080/health?x=1",
-        ])
+        #expect(
+            http.endpoints.map { ProbeSpec(profile: http, endpoint: $0).url } == [
+                "http://127.0.0.11:8080/health?x=1", "http://[2001:db8::1]:8080/health?x=1",
+                "http://Origin.Example.net:8080/health?x=1",
+            ])
         monitor.probeProtocol = .https
         let https = Self.profile(monitor, endpoints)
         #expect(ProbeSpec(profile: https, endpoint: https.endpoints[0]).url == "https://127.0.0.11:8080/health?x=1")
@@ -29,19 +31,24 @@ struct ProbeSpecTests {
 
     @Test func endpointHeadersOverrideProfileHeadersByName() {
         var monitor = MonitorConfig()
-        monitor.customHeaders = [HTTPHeader(name: "Host", value: "app.example"), HTTPHeader(name: "X-Probe", value: "p")]
-        let endpoint = Endpoint(id: 0, name: "a", target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1,
-                                customHeaders: [HTTPHeader(name: "x-probe", value: "e")])
+        monitor.customHeaders = [
+            HTTPHeader(name: "Host", value: "app.example"), HTTPHeader(name: "X-Probe", value: "p"),
+        ]
+        let endpoint = Endpoint(
+            id: 0, name: "a", target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1,
+            customHeaders: [HTTPHeader(name: "x-probe", value: "e")])
         let spec = ProbeSpec(profile: Self.profile(monitor, [endpoint]), endpoint: endpoint)
-        #expect(spec.headers == [HTTPHeader(name: "Host", value: "app.example"), HTTPHeader(name: "x-probe", value: "e")])
+        #expect(
+            spec.headers == [HTTPHeader(name: "Host", value: "app.example"), HTTPHeader(name: "x-probe", value: "e")])
     }
 
     @Test func onlyEnabledMonitoredEndpointsAreProbed() {
         let endpoints = [
             Endpoint(id: 0, name: "on", target: EndpointTarget("127.0.0.1")!, isEnabled: true, priority: 1),
             Endpoint(id: 1, name: "off", target: EndpointTarget("127.0.0.2")!, isEnabled: false, priority: 2),
-            Endpoint(id: 2, name: "always", target: EndpointTarget("127.0.0.3")!, isEnabled: true, priority: 3,
-                     alwaysServe: true),
+            Endpoint(
+                id: 2, name: "always", target: EndpointTarget("127.0.0.3")!, isEnabled: true, priority: 3,
+                alwaysServe: true),
         ]
         let profile = Self.profile(MonitorConfig(), endpoints)
         #expect(profile.endpoints.map { ProbeSpec.isProbed($0, in: profile) } == [true, false, false])

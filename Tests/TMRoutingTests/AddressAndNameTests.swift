@@ -1,5 +1,5 @@
-import Testing
 import TMRouting
+import Testing
 
 struct AddressAndNameTests {
     @Test(arguments: [

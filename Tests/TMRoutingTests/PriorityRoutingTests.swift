@@ -24,27 +24,38 @@ struct PriorityRoutingTests {
     static let off = EndpointState(enabled: false, verdict: .online)
 
     static let cases: [Case] = [
-        Case(label: "all checking: first", states: [on(.checkingEndpoint), on(.checkingEndpoint), on(.checkingEndpoint)],
-             profileEnabled: true, expected: "p1", reason: .primary(endpoint: 0)),
-        Case(label: "all online: first", states: [on(.online), on(.online), on(.online)], profileEnabled: true,
-             expected: "p1", reason: .primary(endpoint: 0)),
-        Case(label: "first degraded: second", states: [on(.degraded), on(.online), on(.online)], profileEnabled: true,
-             expected: "p2", reason: .failover(endpoint: 1, from: 0, fromStatus: .degraded)),
-        Case(label: "two degraded: third", states: [on(.degraded), on(.degraded), on(.checkingEndpoint)],
-             profileEnabled: true, expected: "p3", reason: .failover(endpoint: 2, from: 0, fromStatus: .degraded)),
-        Case(label: "first disabled: second", states: [off, on(.online), on(.online)], profileEnabled: true,
-             expected: "p2", reason: .primary(endpoint: 1)),
-        Case(label: "all degraded: fail open to first", states: [on(.degraded), on(.degraded), on(.degraded)],
-             profileEnabled: true, expected: "p1", reason: .failOpen(endpoint: 0)),
-        Case(label: "disabled never served, even failing open", states: [off, on(.degraded), on(.degraded)],
-             profileEnabled: true, expected: "p2", reason: .failOpen(endpoint: 1)),
-        Case(label: "always serve is eligible while degraded by probes",
-             states: [EndpointState(enabled: true, verdict: .degraded, alwaysServe: true), on(.online), on(.online)],
-             profileEnabled: true, expected: "p1", reason: .primary(endpoint: 0)),
-        Case(label: "no enabled endpoint", states: [off, off, off], profileEnabled: true,
-             expected: nil, reason: .noEndpoints),
-        Case(label: "disabled profile", states: [on(.online), on(.online), on(.online)], profileEnabled: false,
-             expected: nil, reason: .profileDisabled),
+        Case(
+            label: "all checking: first",
+            states: [on(.checkingEndpoint), on(.checkingEndpoint), on(.checkingEndpoint)],
+            profileEnabled: true, expected: "p1", reason: .primary(endpoint: 0)),
+        Case(
+            label: "all online: first", states: [on(.online), on(.online), on(.online)], profileEnabled: true,
+            expected: "p1", reason: .primary(endpoint: 0)),
+        Case(
+            label: "first degraded: second", states: [on(.degraded), on(.online), on(.online)], profileEnabled: true,
+            expected: "p2", reason: .failover(endpoint: 1, from: 0, fromStatus: .degraded)),
+        Case(
+            label: "two degraded: third", states: [on(.degraded), on(.degraded), on(.checkingEndpoint)],
+            profileEnabled: true, expected: "p3", reason: .failover(endpoint: 2, from: 0, fromStatus: .degraded)),
+        Case(
+            label: "first disabled: second", states: [off, on(.online), on(.online)], profileEnabled: true,
+            expected: "p2", reason: .primary(endpoint: 1)),
+        Case(
+            label: "all degraded: fail open to first", states: [on(.degraded), on(.degraded), on(.degraded)],
+            profileEnabled: true, expected: "p1", reason: .failOpen(endpoint: 0)),
+        Case(
+            label: "disabled never served, even failing open", states: [off, on(.degraded), on(.degraded)],
+            profileEnabled: true, expected: "p2", reason: .failOpen(endpoint: 1)),
+        Case(
+            label: "always serve is eligible while degraded by probes",
+            states: [EndpointState(enabled: true, verdict: .degraded, alwaysServe: true), on(.online), on(.online)],
+            profileEnabled: true, expected: "p1", reason: .primary(endpoint: 0)),
+        Case(
+            label: "no enabled endpoint", states: [off, off, off], profileEnabled: true,
+            expected: nil, reason: .noEndpoints),
+        Case(
+            label: "disabled profile", states: [on(.online), on(.online), on(.online)], profileEnabled: false,
+            expected: nil, reason: .profileDisabled),
     ]
 
     static func profile(_ states: [EndpointState], enabled: Bool = true) -> (Profile, HealthVector) {
@@ -52,11 +63,13 @@ struct PriorityRoutingTests {
         // Listed in reverse to prove the order comes from priority, not from the file.
         let endpoints = states.enumerated().reversed().map { index, state in
             health[index] = state.verdict
-            return Endpoint(id: index, name: "p\(index + 1)", target: .ipv4(IPv4Address(UInt32(index + 1))),
-                            isEnabled: state.enabled, priority: index + 1, alwaysServe: state.alwaysServe)
+            return Endpoint(
+                id: index, name: "p\(index + 1)", target: .ipv4(IPv4Address(UInt32(index + 1))),
+                isEnabled: state.enabled, priority: index + 1, alwaysServe: state.alwaysServe)
         }
-        let profile = Profile(name: "app", fqdn: DomainName("app.tm.example.")!, isEnabled: enabled,
-                              method: .priority, ttl: 30, monitor: MonitorConfig(), endpoints: endpoints)
+        let profile = Profile(
+            name: "app", fqdn: DomainName("app.tm.example.")!, isEnabled: enabled,
+            method: .priority, ttl: 30, monitor: MonitorConfig(), endpoints: endpoints)
         return (profile, health)
     }
 
@@ -75,7 +88,8 @@ struct PriorityRoutingTests {
         #expect(answer == testCase.expected)
         #expect(route.decision.steps == [Step(profile: "app", reason: testCase.reason)])
         #expect(route.decision.isPerQuery == false)
-        #expect(route.decision.failsOpen == (testCase.label.contains("fail open") || testCase.label.contains("failing")))
+        #expect(
+            route.decision.failsOpen == (testCase.label.contains("fail open") || testCase.label.contains("failing")))
     }
 
     @Test func failbackWhenPrimaryRecovers() {
@@ -94,8 +108,9 @@ struct PriorityRoutingTests {
             EndpointState(enabled: true, verdict: .degraded, alwaysServe: true),
         ])
         // Statuses come in the profile's (priority) order.
-        #expect(Self.route(profile, health).route.statuses
-            == [.checkingEndpoint, .online, .degraded, .disabled, .unmonitored])
+        #expect(
+            Self.route(profile, health).route.statuses
+                == [.checkingEndpoint, .online, .degraded, .disabled, .unmonitored])
         let (disabled, _) = Self.profile([Self.on(.online)], enabled: false)
         #expect(Self.route(disabled, health).route.statuses == [.inactive])
         #expect(Self.route(disabled, health).route.profileStatus == .disabled)
@@ -103,34 +118,47 @@ struct PriorityRoutingTests {
 
     /// A health change plans again only the profile holding the endpoint and those nesting it.
     @Test func updatingReplansOnlyAffectedProfiles() {
-        let a = Profile(name: "a", fqdn: DomainName("a.tm.example.")!, isEnabled: true, method: .priority, ttl: 30,
-                        monitor: MonitorConfig(), endpoints: [
-                            Endpoint(id: 0, name: "a1", target: EndpointTarget("127.0.0.1")!, isEnabled: true,
-                                     priority: 1),
-                            Endpoint(id: 1, name: "a2", target: EndpointTarget("127.0.0.2")!, isEnabled: true,
-                                     priority: 2),
-                        ])
-        let b = Profile(name: "b", fqdn: DomainName("b.tm.example.")!, isEnabled: true, method: .priority, ttl: 30,
-                        monitor: MonitorConfig(), endpoints: [
-                            Endpoint(id: 2, name: "b1", target: EndpointTarget("127.0.0.3")!, isEnabled: true,
-                                     priority: 1)
-                        ])
-        let top = Profile(name: "top", fqdn: DomainName("top.tm.example.")!, isEnabled: true, method: .priority,
-                          ttl: 30, monitor: MonitorConfig(), endpoints: [
-                              Endpoint(id: 3, name: "to-a", target: .name(DomainName("a.tm.example.")!),
-                                       isEnabled: true, priority: 1, nested: NestedTarget(profile: "a"))
-                          ])
+        let a = Profile(
+            name: "a", fqdn: DomainName("a.tm.example.")!, isEnabled: true, method: .priority, ttl: 30,
+            monitor: MonitorConfig(),
+            endpoints: [
+                Endpoint(
+                    id: 0, name: "a1", target: EndpointTarget("127.0.0.1")!, isEnabled: true,
+                    priority: 1),
+                Endpoint(
+                    id: 1, name: "a2", target: EndpointTarget("127.0.0.2")!, isEnabled: true,
+                    priority: 2),
+            ])
+        let b = Profile(
+            name: "b", fqdn: DomainName("b.tm.example.")!, isEnabled: true, method: .priority, ttl: 30,
+            monitor: MonitorConfig(),
+            endpoints: [
+                Endpoint(
+                    id: 2, name: "b1", target: EndpointTarget("127.0.0.3")!, isEnabled: true,
+                    priority: 1)
+            ])
+        let top = Profile(
+            name: "top", fqdn: DomainName("top.tm.example.")!, isEnabled: true, method: .priority,
+            ttl: 30, monitor: MonitorConfig(),
+            endpoints: [
+                Endpoint(
+                    id: 3, name: "to-a", target: .name(DomainName("a.tm.example.")!),
+                    isEnabled: true, priority: 1, nested: NestedTarget(profile: "a"))
+            ])
         let table = RoutingTable(profiles: ProfileSet([a, b, top]), health: HealthVector(endpointCount: 4))
         var health = table.health
         health[0] = .degraded
         let (updated, changed) = table.updating(health: health, endpoints: [0])
         #expect(changed == [0, 2])
-        #expect(updated.routes.map(\.decision) == RoutingTable(profiles: table.profiles, health: health).routes
-            .map(\.decision))
-        #expect(updated[profile: 2].decision.steps == [
-            Step(profile: "top", reason: .primary(endpoint: 3)),
-            Step(profile: "a", reason: .failover(endpoint: 1, from: 0, fromStatus: .degraded)),
-        ])
+        #expect(
+            updated.routes.map(\.decision)
+                == RoutingTable(profiles: table.profiles, health: health).routes
+                .map(\.decision))
+        #expect(
+            updated[profile: 2].decision.steps == [
+                Step(profile: "top", reason: .primary(endpoint: 3)),
+                Step(profile: "a", reason: .failover(endpoint: 1, from: 0, fromStatus: .degraded)),
+            ])
         // A verdict that changes no status changes no route.
         #expect(updated.updating(health: health, endpoints: [0]).changed == [])
     }

@@ -1,34 +1,47 @@
-import Testing
 import TMRouting
+import Testing
 
 /// Route plans for every method, evaluated for clients without sockets: tables of client -> answer.
 struct RoutePlanTests {
     static let apex = DomainName("tm.example.")!
 
-    static func external(_ id: Int, _ target: String, priority: Int = 1, enabled: Bool = true, weight: Int = 1,
-                         geo: [String] = [], subnets: [SubnetRange] = []) -> Endpoint {
-        Endpoint(id: id, name: "e\(id)", target: EndpointTarget(target)!, isEnabled: enabled, priority: priority,
-                 weight: weight, geoMapping: geo, subnets: subnets)
+    static func external(
+        _ id: Int, _ target: String, priority: Int = 1, enabled: Bool = true, weight: Int = 1,
+        geo: [String] = [], subnets: [SubnetRange] = []
+    ) -> Endpoint {
+        Endpoint(
+            id: id, name: "e\(id)", target: EndpointTarget(target)!, isEnabled: enabled, priority: priority,
+            weight: weight, geoMapping: geo, subnets: subnets)
     }
 
-    static func nested(_ id: Int, _ child: String, priority: Int = 1, geo: [String] = [], min: Int = 1,
-                       min4: Int = 0, min6: Int = 0) -> Endpoint {
-        Endpoint(id: id, name: "n\(id)", target: .name(apex.prepending(child)), isEnabled: true, priority: priority,
-                 geoMapping: geo, nested: NestedTarget(profile: child, minChildEndpoints: min,
-                                                        minChildEndpointsIPv4: min4, minChildEndpointsIPv6: min6))
+    static func nested(
+        _ id: Int, _ child: String, priority: Int = 1, geo: [String] = [], min: Int = 1,
+        min4: Int = 0, min6: Int = 0
+    ) -> Endpoint {
+        Endpoint(
+            id: id, name: "n\(id)", target: .name(apex.prepending(child)), isEnabled: true, priority: priority,
+            geoMapping: geo,
+            nested: NestedTarget(
+                profile: child, minChildEndpoints: min,
+                minChildEndpointsIPv4: min4, minChildEndpointsIPv6: min6))
     }
 
-    static func profile(_ name: String, _ method: RoutingMethod, enabled: Bool = true, maxReturn: Int = 2,
-                        _ endpoints: [Endpoint]) -> Profile {
-        Profile(name: name, fqdn: apex.prepending(name), isEnabled: enabled, method: method, ttl: 30,
-                monitor: MonitorConfig(), endpoints: endpoints, maxReturn: maxReturn)
+    static func profile(
+        _ name: String, _ method: RoutingMethod, enabled: Bool = true, maxReturn: Int = 2,
+        _ endpoints: [Endpoint]
+    ) -> Profile {
+        Profile(
+            name: name, fqdn: apex.prepending(name), isEnabled: enabled, method: method, ttl: 30,
+            monitor: MonitorConfig(), endpoints: endpoints, maxReturn: maxReturn)
     }
 
     /// The answered addresses (A and AAAA as text, or the CNAME) for a client, the ECS scope, and the reason at
     /// each level, read from the route that serves; the query path's selection must agree with the explained one.
-    static func answer(_ profile: Profile, in profiles: [Profile], health: HealthVector = HealthVector(endpointCount: 64),
-                       client: String, source: Int = 32, locator: ClientLocator = .none,
-                       random: Double = 0.5) -> (answer: [String], scope: Int?, reasons: [String]) {
+    static func answer(
+        _ profile: Profile, in profiles: [Profile], health: HealthVector = HealthVector(endpointCount: 64),
+        client: String, source: Int = 32, locator: ClientLocator = .none,
+        random: Double = 0.5
+    ) -> (answer: [String], scope: Int?, reasons: [String]) {
         let table = RoutingTable(profiles: ProfileSet(profiles), health: health)
         let route = table[profile: profiles.firstIndex { $0.name == profile.name }!]
         let query = ClientQuery(address: IPAddress(client)!, origin: .ecs, sourcePrefixLength: source, locator: locator)
@@ -64,11 +77,13 @@ struct RoutePlanTests {
         }
     }
 
-    static let map = ClientLocator(subnets: [
-        (IPNetwork("198.51.100.0/24")!, "US-TX"), (IPNetwork("198.51.100.128/25")!, "US-CA"),
-        (IPNetwork("203.0.113.0/24")!, "DE"), (IPNetwork("192.0.2.0/24")!, "TR"), (IPNetwork("2001:db8:5::/48")!, "RU"),
-        (IPNetwork("100.64.0.0/16")!, "MX"),
-    ], database: nil)
+    static let map = ClientLocator(
+        subnets: [
+            (IPNetwork("198.51.100.0/24")!, "US-TX"), (IPNetwork("198.51.100.128/25")!, "US-CA"),
+            (IPNetwork("203.0.113.0/24")!, "DE"), (IPNetwork("192.0.2.0/24")!, "TR"),
+            (IPNetwork("2001:db8:5::/48")!, "RU"),
+            (IPNetwork("100.64.0.0/16")!, "MX"),
+        ], database: nil)
 
     @Test(arguments: [
         ("198.51.100.7", ["127.0.0.1"], 24, "geo e0 US-TX ecs subnets /24"),  // US-TX: the state itself
@@ -81,11 +96,13 @@ struct RoutePlanTests {
         ("10.0.0.1", ["127.0.0.5"], 32, "geo e4 WORLD ecs none /-1"),  // unmapped: WORLD, scope the source prefix
     ])
     func geographicMostSpecificWins(_ client: String, _ expected: [String], _ scope: Int, _ reason: String) {
-        let top = Self.profile("geo", .geographic, [
-            Self.external(0, "127.0.0.1", geo: ["US-TX"]), Self.external(1, "127.0.0.2", geo: ["US", "GEO-NA"]),
-            Self.external(2, "127.0.0.3", geo: ["GEO-EU"]), Self.external(3, "127.0.0.4", geo: ["GEO-ME"]),
-            Self.external(4, "127.0.0.5", geo: ["WORLD"]),
-        ])
+        let top = Self.profile(
+            "geo", .geographic,
+            [
+                Self.external(0, "127.0.0.1", geo: ["US-TX"]), Self.external(1, "127.0.0.2", geo: ["US", "GEO-NA"]),
+                Self.external(2, "127.0.0.3", geo: ["GEO-EU"]), Self.external(3, "127.0.0.4", geo: ["GEO-ME"]),
+                Self.external(4, "127.0.0.5", geo: ["WORLD"]),
+            ])
         let source = client.contains(":") ? 128 : 32
         let result = Self.answer(top, in: [top], client: client, source: source, locator: Self.map)
         #expect(result.answer == expected)
@@ -95,10 +112,13 @@ struct RoutePlanTests {
 
     @Test func geographicNoMatchDisabledAndStopped() {
         let child = Self.profile("child", .priority, enabled: false, [Self.external(0, "127.0.0.9")])
-        let top = Self.profile("geo", .geographic, [
-            Self.external(1, "127.0.0.1", enabled: false, geo: ["DE"]), Self.external(2, "127.0.0.2", geo: ["GEO-EU"]),
-            Self.nested(3, "child", geo: ["TR"]),
-        ])
+        let top = Self.profile(
+            "geo", .geographic,
+            [
+                Self.external(1, "127.0.0.1", enabled: false, geo: ["DE"]),
+                Self.external(2, "127.0.0.2", geo: ["GEO-EU"]),
+                Self.nested(3, "child", geo: ["TR"]),
+            ])
         let profiles = [child, top]
         // Disabled endpoints are skipped while matching: DE falls through to GEO-EU.
         #expect(Self.answer(top, in: profiles, client: "203.0.113.1", locator: Self.map).answer == ["127.0.0.2"])
@@ -112,10 +132,18 @@ struct RoutePlanTests {
     }
 
     @Test func nestedAnswersTheLeafAndFailsOverInsideTheChild() {
-        let east = Self.profile("east", .priority, [Self.external(0, "127.0.0.21", priority: 1),
-                                                    Self.external(1, "127.0.0.22", priority: 2)])
-        let top = Self.profile("app", .geographic, [Self.nested(2, "east", geo: ["GEO-NA"]),
-                                                    Self.external(3, "127.0.0.51", geo: ["WORLD"])])
+        let east = Self.profile(
+            "east", .priority,
+            [
+                Self.external(0, "127.0.0.21", priority: 1),
+                Self.external(1, "127.0.0.22", priority: 2),
+            ])
+        let top = Self.profile(
+            "app", .geographic,
+            [
+                Self.nested(2, "east", geo: ["GEO-NA"]),
+                Self.external(3, "127.0.0.51", geo: ["WORLD"]),
+            ])
         var health = HealthVector(endpointCount: 4)
         let first = Self.answer(top, in: [east, top], health: health, client: "198.51.100.1", locator: Self.map)
         #expect(first.answer == ["127.0.0.21"])
@@ -141,42 +169,58 @@ struct RoutePlanTests {
     }
 
     @Test func minChildEndpointThresholds() {
-        let v6only = Self.profile("v6only", .priority, [Self.external(0, "2001:db8::1"), Self.external(1, "2001:db8::2")])
+        let v6only = Self.profile(
+            "v6only", .priority, [Self.external(0, "2001:db8::1"), Self.external(1, "2001:db8::2")])
         let mixed = Self.profile("mixed", .priority, [Self.external(2, "127.0.0.31"), Self.external(3, "2001:db8::3")])
         let off = Self.profile("off", .priority, enabled: false, [Self.external(4, "127.0.0.1")])
         /// The status of a nested endpoint towards `child` with these thresholds, as routing computes it.
         func status(_ nested: Endpoint, _ verdicts: [MonitorStatus]) -> MonitorStatus {
             let parent = Self.profile("parent", .priority, [nested])
-            let table = RoutingTable(profiles: ProfileSet([v6only, mixed, off, parent]),
-                                     health: HealthVector(verdicts: verdicts + [.checkingEndpoint]))
+            let table = RoutingTable(
+                profiles: ProfileSet([v6only, mixed, off, parent]),
+                health: HealthVector(verdicts: verdicts + [.checkingEndpoint]))
             return table[profile: 3].statuses[0]
         }
         let online: [MonitorStatus] = Array(repeating: .online, count: 4)
         #expect(status(Self.nested(5, "v6only", min4: 1), online) == .degraded)
         #expect(status(Self.nested(5, "v6only", min6: 2), online) == .online)
         #expect(status(Self.nested(5, "v6only", min: 3), online) == .degraded)
-        #expect(status(Self.nested(5, "v6only", min: 2), [.checkingEndpoint, .online, .online, .online])
-            == .checkingEndpoint)
+        #expect(
+            status(Self.nested(5, "v6only", min: 2), [.checkingEndpoint, .online, .online, .online])
+                == .checkingEndpoint)
         #expect(status(Self.nested(5, "v6only"), [.degraded, .degraded, .online, .online]) == .degraded)
         #expect(status(Self.nested(5, "off"), online) == .stopped)
         // The first child lacks an IPv4 endpoint: the parent fails over to the second, and says why.
-        let parent = Self.profile("parent", .priority, [Self.nested(5, "v6only", min4: 1),
-                                                        Self.nested(6, "mixed", priority: 2)])
-        let result = Self.answer(parent, in: [v6only, mixed, parent], health: HealthVector(verdicts: online),
-                                 client: "127.0.0.1")
+        let parent = Self.profile(
+            "parent", .priority,
+            [
+                Self.nested(5, "v6only", min4: 1),
+                Self.nested(6, "mixed", priority: 2),
+            ])
+        let result = Self.answer(
+            parent, in: [v6only, mixed, parent], health: HealthVector(verdicts: online),
+            client: "127.0.0.1")
         #expect(result.answer == ["127.0.0.31"])
         #expect(result.reasons == ["parent: failover e6 from e5 Degraded", "mixed: primary e2"])
     }
 
     @Test func subnetMethodRangesFallbackAndScope() {
-        let top = Self.profile("sub", .subnet, [
-            Self.external(0, "127.0.0.1", subnets: [SubnetRange(network: IPNetwork("192.0.2.0/24")!)]),
-            Self.external(1, "127.0.0.2", subnets: [SubnetRange(first: IPAddress("198.51.100.10")!,
-                                                                last: IPAddress("198.51.100.20")!)!,
-                                                    SubnetRange(network: IPNetwork("2001:db8::/32")!)]),
-            Self.external(2, "127.0.0.3", enabled: false, subnets: [SubnetRange(network: IPNetwork("10.0.0.0/8")!)]),
-            Self.external(3, "127.0.0.9"),
-        ])
+        let top = Self.profile(
+            "sub", .subnet,
+            [
+                Self.external(0, "127.0.0.1", subnets: [SubnetRange(network: IPNetwork("192.0.2.0/24")!)]),
+                Self.external(
+                    1, "127.0.0.2",
+                    subnets: [
+                        SubnetRange(
+                            first: IPAddress("198.51.100.10")!,
+                            last: IPAddress("198.51.100.20")!)!,
+                        SubnetRange(network: IPNetwork("2001:db8::/32")!),
+                    ]),
+                Self.external(
+                    2, "127.0.0.3", enabled: false, subnets: [SubnetRange(network: IPNetwork("10.0.0.0/8")!)]),
+                Self.external(3, "127.0.0.9"),
+            ])
         #expect(Self.answer(top, in: [top], client: "192.0.2.77").answer == ["127.0.0.1"])
         #expect(Self.answer(top, in: [top], client: "192.0.2.77").scope == 24)
         #expect(Self.answer(top, in: [top], client: "192.0.2.77").reasons == ["sub: subnet e0 192.0.2.0/24"])
@@ -192,17 +236,27 @@ struct RoutePlanTests {
         health[0] = .degraded
         let moved = Self.answer(top, in: [top], health: health, client: "192.0.2.77")
         #expect(moved.answer == ["127.0.0.9"] && moved.reasons == ["sub: subnet fallback e3"] && moved.scope == 24)
-        let noFallback = Self.profile("sub", .subnet, [Self.external(0, "127.0.0.1", subnets: [
-            SubnetRange(network: IPNetwork("192.0.2.0/24")!),
-        ])])
+        let noFallback = Self.profile(
+            "sub", .subnet,
+            [
+                Self.external(
+                    0, "127.0.0.1",
+                    subnets: [
+                        SubnetRange(network: IPNetwork("192.0.2.0/24")!)
+                    ])
+            ])
         #expect(Self.answer(noFallback, in: [noFallback], client: "10.1.1.1").answer == [])
         #expect(Self.answer(noFallback, in: [noFallback], client: "10.1.1.1").reasons == ["sub: no match"])
     }
 
     @Test func weightedDistribution() {
-        let top = Self.profile("w", .weighted, [Self.external(0, "127.0.0.1", weight: 1),
-                                                Self.external(1, "127.0.0.2", weight: 3),
-                                                Self.external(2, "127.0.0.3", enabled: false, weight: 100)])
+        let top = Self.profile(
+            "w", .weighted,
+            [
+                Self.external(0, "127.0.0.1", weight: 1),
+                Self.external(1, "127.0.0.2", weight: 3),
+                Self.external(2, "127.0.0.3", enabled: false, weight: 100),
+            ])
         var generator = SeededGenerator(seed: 42)
         var counts: [String: Int] = [:]
         for _ in 0..<10_000 {
@@ -221,26 +275,32 @@ struct RoutePlanTests {
         #expect(Self.answer(top, in: [top], client: "127.0.0.1", random: 0.9).reasons == ["w: weighted e1 3/4"])
         // Both Degraded: every enabled endpoint is drawn from again (fail-open).
         health[0] = .degraded
-        #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1", random: 0.1).reasons
-            == ["w: weighted e0 1/4 fail-open"])
+        #expect(
+            Self.answer(top, in: [top], health: health, client: "127.0.0.1", random: 0.1).reasons
+                == ["w: weighted e0 1/4 fail-open"])
     }
 
     @Test func multiValueAnswersUpToMaxReturnOfEachFamily() {
-        let top = Self.profile("mv", .multiValue, maxReturn: 2, [
-            Self.external(0, "127.0.0.1"), Self.external(1, "127.0.0.2"), Self.external(2, "127.0.0.3"),
-            Self.external(3, "2001:db8::1"),
-        ])
+        let top = Self.profile(
+            "mv", .multiValue, maxReturn: 2,
+            [
+                Self.external(0, "127.0.0.1"), Self.external(1, "127.0.0.2"), Self.external(2, "127.0.0.3"),
+                Self.external(3, "2001:db8::1"),
+            ])
         var health = HealthVector(endpointCount: 4)
-        #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").answer
-            == ["127.0.0.1", "127.0.0.2", "2001:db8::1"])
+        #expect(
+            Self.answer(top, in: [top], health: health, client: "127.0.0.1").answer
+                == ["127.0.0.1", "127.0.0.2", "2001:db8::1"])
         #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").reasons == ["mv: multivalue e0,e1,e3"])
         health[0] = .degraded
-        #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").answer
-            == ["127.0.0.2", "127.0.0.3", "2001:db8::1"])
+        #expect(
+            Self.answer(top, in: [top], health: health, client: "127.0.0.1").answer
+                == ["127.0.0.2", "127.0.0.3", "2001:db8::1"])
         #expect(Self.answer(top, in: [top], health: health, client: "127.0.0.1").reasons == ["mv: multivalue e1,e2,e3"])
         let allDown = HealthVector(verdicts: Array(repeating: .degraded, count: 4))
-        #expect(Self.answer(top, in: [top], health: allDown, client: "127.0.0.1").reasons
-            == ["mv: multivalue e0,e1,e3 fail-open"])
+        #expect(
+            Self.answer(top, in: [top], health: allDown, client: "127.0.0.1").reasons
+                == ["mv: multivalue e0,e1,e3 fail-open"])
     }
 
     @Test func azureGroupingsAreAzuresNotContinents() {

@@ -9,32 +9,39 @@ struct StatusReportTests {
     static let zone = DomainName("tm.example.")!
 
     static func profile(enabled: Bool = true) -> Profile {
-        Profile(name: "app", fqdn: zone.prepending("app"), isEnabled: enabled, method: .priority, ttl: 30,
-                monitor: MonitorConfig(), endpoints: [
-                    Endpoint(id: 0, name: "mec", target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1),
-                    Endpoint(id: 1, name: "region", target: EndpointTarget("127.0.0.12")!, isEnabled: true, priority: 2),
-                ])
+        Profile(
+            name: "app", fqdn: zone.prepending("app"), isEnabled: enabled, method: .priority, ttl: 30,
+            monitor: MonitorConfig(),
+            endpoints: [
+                Endpoint(id: 0, name: "mec", target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1),
+                Endpoint(id: 1, name: "region", target: EndpointTarget("127.0.0.12")!, isEnabled: true, priority: 2),
+            ])
     }
 
     static let since = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func input(_ verdicts: [MonitorStatus], profiles: [Profile] = [profile()]) -> StatusInput {
         let routing = RoutingTable(profiles: ProfileSet(profiles), health: HealthVector(verdicts: verdicts))
-        return StatusInput(zone: zone, routing: routing, endpoints: [
-            EndpointHealth(verdict: verdicts[0], consecutiveFailures: 3,
-                           lastResult: .failure(.connectionRefused, latency: 0.0004), since: since),
-            EndpointHealth(verdict: verdicts[1], consecutiveFailures: 0, lastResult: nil, since: nil),
-        ], answered: [12, 0], started: since, lastReload: ReloadRecord(time: since, succeeded: false, errorCount: 2))
+        return StatusInput(
+            zone: zone, routing: routing,
+            endpoints: [
+                EndpointHealth(
+                    verdict: verdicts[0], consecutiveFailures: 3,
+                    lastResult: .failure(.connectionRefused, latency: 0.0004), since: since),
+                EndpointHealth(verdict: verdicts[1], consecutiveFailures: 0, lastResult: nil, since: nil),
+            ], answered: [12, 0], started: since, lastReload: ReloadRecord(time: since, succeeded: false, errorCount: 2)
+        )
     }
 
     @Test func profileLines() {
         let lines = StatusReport.profile(0, Self.input([.degraded, .online]))
-        #expect(lines == [
-            "profile=app method=Priority status=Degraded answer=region",
-            "endpoint=mec priority=1 target=127.0.0.11 status=Degraded since=2027-01-15T08:00:00Z "
-                + "last=connection_refused latency=0.4ms failures=3 answered=12",
-            "endpoint=region priority=2 target=127.0.0.12 status=Online failures=0 answered=0",
-        ])
+        #expect(
+            lines == [
+                "profile=app method=Priority status=Degraded answer=region",
+                "endpoint=mec priority=1 target=127.0.0.11 status=Degraded since=2027-01-15T08:00:00Z "
+                    + "last=connection_refused latency=0.4ms failures=3 answered=12",
+                "endpoint=region priority=2 target=127.0.0.12 status=Online failures=0 answered=0",
+            ])
     }
 
     @Test func failOpenIsShown() {
@@ -43,12 +50,14 @@ struct StatusReportTests {
     }
 
     @Test func zoneLines() {
-        #expect(StatusReport.zone(Self.input([.checkingEndpoint, .checkingEndpoint])) == [
-            "zone=tm.example. profiles=1 started=2027-01-15T08:00:00Z reload=2027-01-15T08:00:00Z failed errors=2",
-            "profile=app method=Priority status=CheckingEndpoints answer=mec",
-        ])
-        #expect(StatusReport.zone(Self.input([.online, .online], profiles: [Self.profile(enabled: false)])).last
-            == "profile=app method=Priority status=Disabled answer=none")
+        #expect(
+            StatusReport.zone(Self.input([.checkingEndpoint, .checkingEndpoint])) == [
+                "zone=tm.example. profiles=1 started=2027-01-15T08:00:00Z reload=2027-01-15T08:00:00Z failed errors=2",
+                "profile=app method=Priority status=CheckingEndpoints answer=mec",
+            ])
+        #expect(
+            StatusReport.zone(Self.input([.online, .online], profiles: [Self.profile(enabled: false)])).last
+                == "profile=app method=Priority status=Disabled answer=none")
     }
 
     @Test(arguments: [
@@ -60,13 +69,17 @@ struct StatusReportTests {
     }
 
     @Test func longLinesAreClippedTo255BytesOnACharacterBoundary() {
-        let long = Profile(name: String(repeating: "p", count: 63), fqdn: Self.zone.prepending("app"), isEnabled: true,
-                           method: .priority, ttl: 30, monitor: MonitorConfig(), endpoints: [
-                               Endpoint(id: 0, name: String(repeating: "e", count: 300),
-                                        target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1),
-                               Endpoint(id: 1, name: "x" + String(repeating: "é", count: 200),
-                                        target: EndpointTarget("127.0.0.12")!, isEnabled: true, priority: 2),
-                           ])
+        let long = Profile(
+            name: String(repeating: "p", count: 63), fqdn: Self.zone.prepending("app"), isEnabled: true,
+            method: .priority, ttl: 30, monitor: MonitorConfig(),
+            endpoints: [
+                Endpoint(
+                    id: 0, name: String(repeating: "e", count: 300),
+                    target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1),
+                Endpoint(
+                    id: 1, name: "x" + String(repeating: "é", count: 200),
+                    target: EndpointTarget("127.0.0.12")!, isEnabled: true, priority: 2),
+            ])
         let lines = StatusReport.profile(0, Self.input([.online, .online], profiles: [long]))
         #expect(lines.allSatisfy { $0.utf8.count <= 255 })
         #expect(lines[1].utf8.count == 255)
@@ -77,30 +90,40 @@ struct StatusReportTests {
     /// A Geographic parent over a Priority child: the explanation names where the client was located and each
     /// level's choice, read from the same plan that serves.
     @Test func explanationFollowsEveryLevel() {
-        let east = Profile(name: "east", fqdn: Self.zone.prepending("east"), isEnabled: true, method: .priority,
-                           ttl: 30, monitor: MonitorConfig(), endpoints: [
-                               Endpoint(id: 0, name: "mec", target: EndpointTarget("127.0.0.21")!, isEnabled: true,
-                                        priority: 1),
-                               Endpoint(id: 1, name: "region", target: EndpointTarget("127.0.0.22")!, isEnabled: true,
-                                        priority: 2),
-                           ])
-        let top = Profile(name: "svc", fqdn: Self.zone.prepending("svc"), isEnabled: true, method: .geographic,
-                          ttl: 30, monitor: MonitorConfig(), endpoints: [
-                              Endpoint(id: 2, name: "to-east", target: .name(Self.zone.prepending("east")),
-                                       isEnabled: true, priority: 1, geoMapping: ["US"],
-                                       nested: NestedTarget(profile: "east")),
-                          ])
+        let east = Profile(
+            name: "east", fqdn: Self.zone.prepending("east"), isEnabled: true, method: .priority,
+            ttl: 30, monitor: MonitorConfig(),
+            endpoints: [
+                Endpoint(
+                    id: 0, name: "mec", target: EndpointTarget("127.0.0.21")!, isEnabled: true,
+                    priority: 1),
+                Endpoint(
+                    id: 1, name: "region", target: EndpointTarget("127.0.0.22")!, isEnabled: true,
+                    priority: 2),
+            ])
+        let top = Profile(
+            name: "svc", fqdn: Self.zone.prepending("svc"), isEnabled: true, method: .geographic,
+            ttl: 30, monitor: MonitorConfig(),
+            endpoints: [
+                Endpoint(
+                    id: 2, name: "to-east", target: .name(Self.zone.prepending("east")),
+                    isEnabled: true, priority: 1, geoMapping: ["US"],
+                    nested: NestedTarget(profile: "east"))
+            ])
         let locator = ClientLocator(subnets: [(IPNetwork("198.51.100.0/24")!, "US-NY")], database: nil)
-        let client = ClientQuery(address: IPAddress("198.51.100.0")!, origin: .ecs, sourcePrefixLength: 24,
-                                 locator: locator)
+        let client = ClientQuery(
+            address: IPAddress("198.51.100.0")!, origin: .ecs, sourcePrefixLength: 24,
+            locator: locator)
         let base = Self.input([.degraded, .online, .checkingEndpoint], profiles: [east, top])
-        let input = StatusInput(zone: Self.zone, routing: base.routing, endpoints: [], answered: [], started: Self.since,
-                                lastReload: nil)
-        #expect(StatusReport.explanation(1, for: client, input) == [
-            "client=198.51.100.0/24 location=US-NY,US,GEO-NA,WORLD source=subnets network=/24",
-            "path=geo US via subnets /24 (ECS) > east: failover from mec (Degraded)",
-            "answer=region target=127.0.0.22 profile=east pick=failover_from_mec_(Degraded) scope=24",
-        ])
+        let input = StatusInput(
+            zone: Self.zone, routing: base.routing, endpoints: [], answered: [], started: Self.since,
+            lastReload: nil)
+        #expect(
+            StatusReport.explanation(1, for: client, input) == [
+                "client=198.51.100.0/24 location=US-NY,US,GEO-NA,WORLD source=subnets network=/24",
+                "path=geo US via subnets /24 (ECS) > east: failover from mec (Degraded)",
+                "answer=region target=127.0.0.22 profile=east pick=failover_from_mec_(Degraded) scope=24",
+            ])
         #expect(StatusReport.zone(input).last == "profile=svc method=Geographic status=Online answer=per-query")
     }
 }

@@ -1,5 +1,5 @@
-import Testing
 import TMWire
+import Testing
 
 /// Header flags, EDNS, truncation and malformed input.
 struct FramingTests {
@@ -31,13 +31,16 @@ struct FramingTests {
 
     /// The SOA of a negative answer is compressed against the question, whatever its length and case: owner, MNAME
     /// and RNAME end in pointers to the apex inside the question name.
-    @Test(arguments: ["tm.example", "x.tm.example", "Deep.Er.Name.TM.Example", String(repeating: "a", count: 63) + ".tm.example"])
+    @Test(arguments: [
+        "tm.example", "x.tm.example", "Deep.Er.Name.TM.Example", String(repeating: "a", count: 63) + ".tm.example",
+    ])
     func negativeAnswersAreCompressedBehindAnyName(_ name: String) throws {
         let query = QueryBuilder.make(name, type: 1)
         let bytes = try #require(respond(query))
         let response = try #require(ParsedResponse(bytes))
         let apex = String(name.suffix("tm.example".count))
-        #expect(response.authority.map { $0.split(separator: "\t").dropFirst(1).joined(separator: "\t") }
+        #expect(
+            response.authority.map { $0.split(separator: "\t").dropFirst(1).joined(separator: "\t") }
                 == ["30\tIN\tSOA\tns1.\(apex). hostmaster.\(apex). 2026112701 3600 600 86400 30"])
         #expect(response.authority.first?.hasPrefix("\(apex).\t") == true)
         let questionLength = query.count - 12

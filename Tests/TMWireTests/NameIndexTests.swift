@@ -1,6 +1,7 @@
-import Testing
-@testable import TMWire
 import TMRouting
+import Testing
+
+@testable import TMWire
 
 /// The query path's name lookup: any letter case, no false hits, every key found however the slots collide.
 struct NameIndexTests {
@@ -23,8 +24,10 @@ struct NameIndexTests {
             #expect(index[Self.wireAsSent(name.uppercased())] == value)
             #expect(index[Self.wireAsSent(name.lowercased())] == value)
         }
-        for miss in ["host5000.zone0.tm.example", "host1.zone2.tm.example", "tm.example", "host1.zone1.tm.exampl",
-                     "host1.zone1.tm.example.org"] {
+        for miss in [
+            "host5000.zone0.tm.example", "host1.zone2.tm.example", "tm.example", "host1.zone1.tm.exampl",
+            "host1.zone1.tm.example.org",
+        ] {
             #expect(index[Self.wireAsSent(miss)] == nil, "\(miss)")
         }
     }
@@ -47,7 +50,9 @@ struct NameIndexTests {
 
     @Test func namesBelowTheApexInAnyCase() {
         let apex = Self.wire("tm.example")
-        func below(_ name: String) -> Bool { Self.wireAsSent(name).withUnsafeBytes { WireName.isName($0, below: apex) } }
+        func below(_ name: String) -> Bool {
+            Self.wireAsSent(name).withUnsafeBytes { WireName.isName($0, below: apex) }
+        }
         #expect(below("TM.Example"))
         #expect(below("a.b.TM.example"))
         #expect(!below("atm.example"))

@@ -1,6 +1,7 @@
-import Testing
-@testable import TMWire
 import TMRouting
+import Testing
+
+@testable import TMWire
 
 /// The in-place parser and ldns must give byte-identical answers: ldns stays the one source of truth.
 struct ParserEquivalenceTests {
@@ -12,12 +13,17 @@ struct ParserEquivalenceTests {
     }
 
     /// A query with an OPT record carrying `options`.
-    static func withOptions(_ name: String, type: UInt16, size: UInt16 = 1232, flags: UInt8 = 0,
-                            _ options: [UInt8]) -> [UInt8] {
+    static func withOptions(
+        _ name: String, type: UInt16, size: UInt16 = 1232, flags: UInt8 = 0,
+        _ options: [UInt8]
+    ) -> [UInt8] {
         var packet = QueryBuilder.make(name, type: type, id: 0x1d1d, rd: true)
         packet[11] = 1
-        packet += [0, 0, 41, UInt8(size >> 8), UInt8(size & 0xff), 0, 0, flags, 0,
-                   UInt8(options.count >> 8), UInt8(options.count & 0xff)] + options
+        packet +=
+            [
+                0, 0, 41, UInt8(size >> 8), UInt8(size & 0xff), 0, 0, flags, 0,
+                UInt8(options.count >> 8), UInt8(options.count & 0xff),
+            ] + options
         return packet
     }
 
@@ -51,13 +57,17 @@ struct ParserEquivalenceTests {
         func respond(_ packet: UnsafeRawBufferPointer, _ parsed: Result<ParsedQuery, ParsedQuery.Failure>) -> [UInt8]? {
             var out = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
             let written = out.withUnsafeMutableBytes {
-                DNSResponder.respond(to: packet, parsed: parsed, into: $0, table: Self.table, transport: .udp,
-                                     client: nil, status: nil)
+                DNSResponder.respond(
+                    to: packet, parsed: parsed, into: $0, table: Self.table, transport: .udp,
+                    client: nil, status: nil)
             }
             return written.map { Array(out[0..<$0.length]) }
         }
         let (fast, ldns) = query.withUnsafeBytes { packet in
-            (ParsedQuery.parseCommon(packet).map { respond(packet, $0) }, respond(packet, ParsedQuery.parseWithLDNS(packet)))
+            (
+                ParsedQuery.parseCommon(packet).map { respond(packet, $0) },
+                respond(packet, ParsedQuery.parseWithLDNS(packet))
+            )
         }
         // Every query here has the common shape, so the fast path must have taken it.
         let fastBytes = try #require(fast, "the in-place parser declined query \(index)")
