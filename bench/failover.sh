@@ -2,6 +2,7 @@
 # Failover and failback times of edgetm, measured from outside over DNS, against real HTTP endpoints on loopback.
 #
 #   bench/failover.sh [--runs N] [--cases "1:0.5 0.25:0.2"] [--mec ADDR] [--region ADDR] [--port P] [--keep]
+#                     [--extra-profiles N]
 #
 # A profile `app` has the MEC endpoint (priority 1, default 127.0.0.11) and the region (priority 2, default
 # 127.0.0.12), both `scripts/endpoint.py` on --port (8080), monitored over HTTP with toleratedNumberOfFailures 0.
@@ -15,6 +16,8 @@
 #      from the moment it prints "ready" (it listens); `hung` sends SIGCONT and measures from there;
 #      failback time = first answer of the MEC endpoint after that moment.
 # Times are when the poller received the first changed answer (resolution: the 20 ms polling period).
+# --extra-profiles N serves N more Priority profiles of 10 endpoints beside `app` (alwaysServe, so not probed; as
+# bench/dns/gen.py many writes them): a health change of `app` should cost the same however many there are.
 # Uses .build/release/edgetm (built when missing), or the binary named by the environment variable EDGETM_BIN.
 # Only loopback is used; every process started is stopped by pid on exit.
 set -euo pipefail
@@ -22,13 +25,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 RUNS=5
+EXTRA=0
 CASES="1:0.5 0.25:0.2"
 MEC=127.0.0.11
 REGION=127.0.0.12
 PORT=8080
 KEEP=0
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
     case $1 in
         --runs) RUNS=$2; shift 2 ;;
@@ -37,6 +41,7 @@ while (($#)); do
         --region) REGION=$2; shift 2 ;;
         --port) PORT=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --extra-profiles) EXTRA=$2; shift 2 ;;
         -h|--help) usage 0 ;;
         *) echo "unknown option $1" >&2; usage 2 ;;
     esac
@@ -95,6 +100,10 @@ EOF
   }
 }
 EOF
+    if ((EXTRA > 0)); then
+        [[ -d $WORK/extra ]] || python3 "$HERE/dns/gen.py" many "$WORK/extra" "$EXTRA" 10
+        cp -r "$WORK/extra/profiles/." "$1/profiles/"
+    fi
     "$EDGETM" check --config "$1" >/dev/null || die "edgetm check refused $1"
 }
 
@@ -132,7 +141,7 @@ for case in $CASES; do
     track_pid "$WATCH_PID"
     STABLE=$(awk -v i="$INTERVAL" 'BEGIN { s = 2 * i; if (s < 0.5) s = 0.5; print s }')
     log "case interval=$INTERVAL s timeout=$TIMEOUT s: edgetm pid $TM_PID on 127.0.0.1:$DNSPORT"
-    "${PROBE[@]}" wait --port "$DNSPORT" --expect "$MEC" --stable "$STABLE" --timeout 20 "$NAME" \
+    "${PROBE[@]}" wait --port "$DNSPORT" --expect "$MEC" --stable "$STABLE" --timeout $((20 + EXTRA / 500)) "$NAME" \
         || { tail -5 "$WORK/edgetm-$label.log" >&2; die "edgetm never answered $MEC"; }
 
     for kind in killed hung; do
