@@ -38,4 +38,6 @@ final class IssueLog {
     func warning(_ file: String, _ path: String, _ message: String) {
         issues.append(ConfigIssue(file: file, path: path, message: message, severity: .warning))
     }
+
+    func append(_ more: [ConfigIssue]) { issues += more }
 }

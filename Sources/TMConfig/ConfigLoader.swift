@@ -12,12 +12,17 @@ public enum ConfigLoader {
             ServerConfigReader.read($0, file: serverFile, log: log)
         }
         let profilesDirectory = settings?.profilesDirectory ?? "profiles"
-        let drafts = profileFiles(directory: directory, profilesDirectory: profilesDirectory, log: log)
-            .compactMap { file in
-                readDocument(directory: directory, file: file, log: log).flatMap {
-                    ProfileReader.read($0, file: file, log: log)
+        // Each file is read and checked with its own log; the logs are joined in file order.
+        let read = profileFiles(directory: directory, profilesDirectory: profilesDirectory, log: log)
+            .concurrentMap { file in
+                let fileLog = IssueLog()
+                let draft = readDocument(directory: directory, file: file, log: fileLog).flatMap {
+                    ProfileReader.read($0, file: file, log: fileLog)
                 }
+                return (draft, fileLog.issues)
             }
+        for (_, issues) in read { log.append(issues) }
+        let drafts = read.compactMap(\.0)
         checkUniqueness(drafts, zone: settings?.zone, log: log)
         NestingRules.check(drafts, log: log)
         let locator = settings.flatMap { GeoSourceLoader.load($0.geo, directory: directory, log: log) }

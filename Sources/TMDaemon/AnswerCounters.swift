@@ -19,9 +19,10 @@ public final class AnswerCounters: Sendable {
         }
     }
 
-    /// The totals for `snapshot`'s endpoints, by endpoint id.
-    func byEndpoint(of snapshot: ServingSnapshot) -> [UInt64] {
-        let keys = snapshot.endpointKeys
-        return totals.withLock { totals in keys.map { totals[$0] ?? 0 } }
+    /// The total for endpoint `id` of `snapshot`.
+    func answers(for id: Int, in snapshot: ServingSnapshot) -> UInt64 {
+        guard id >= 0, id < snapshot.endpointKeys.count else { return 0 }
+        let key = snapshot.endpointKeys[id]
+        return totals.withLock { $0[key] ?? 0 }
     }
 }

@@ -73,7 +73,7 @@ public final class Daemon {
             return 1
         }
         let counters = AnswerCounters()
-        let status = DaemonStatus(store: publisher.store, monitor: monitor, counters: counters)
+        let status = DaemonStatus(store: publisher.store, board: publisher.board, monitor: monitor, counters: counters)
         let heartbeat = Heartbeat()
         let context = ListenerContext(store: publisher.store, status: status, counters: counters, heartbeat: heartbeat)
         let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
@@ -102,7 +102,7 @@ public final class Daemon {
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGHUP {
                 notifier.notify("RELOADING=1")
-                reload(publisher: publisher, status: status)
+                reload(publisher: publisher)
                 notifier.notify("READY=1")
             } else {
                 notifier.notify("STOPPING=1")
@@ -190,7 +190,7 @@ public final class Daemon {
     }
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
-    private func reload(publisher: Publisher, status: DaemonStatus) {
+    private func reload(publisher: Publisher) {
         let result = ConfigLoader.load(directory: options.configDirectory)
         for warning in result.warnings { logger.warning("\(warning)") }
         guard let configuration = result.configuration else {
@@ -198,7 +198,7 @@ public final class Daemon {
             logger.error(
                 "reload failed; the running configuration keeps serving",
                 metadata: ["errors": "\(result.errors.count)"])
-            status.recordReload(succeeded: false, errorCount: result.errors.count)
+            publisher.reloadRefused(errorCount: result.errors.count)
             return
         }
         if configuration.listen != publisher.store.snapshot.configuration.listen, options.listenOverride.isEmpty {
@@ -206,10 +206,8 @@ public final class Daemon {
         }
         guard publisher.reload(configuration) else {
             logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])
-            status.recordReload(succeeded: false, errorCount: 1)
             return
         }
-        status.recordReload(succeeded: true, errorCount: 0)
         logger.notice("reloaded", metadata: ["profiles": "\(configuration.profiles.count)"])
     }
 

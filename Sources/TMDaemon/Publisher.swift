@@ -23,10 +23,13 @@ final class Publisher: Sendable {
     fileprivate enum Event {
         case health(HealthReport)
         case reload(Configuration, done: @Sendable (Bool) -> Void)
+        /// A reload whose configuration the loader refused: nothing changes but the zone status's reload line.
+        case reloadRefused(errorCount: Int)
         case stop(done: @Sendable () -> Void)
     }
 
     let store: SnapshotStore
+    let board = StatusBoard()
     private let queue = Mutex<[Event]>([])
     private let wakeup = DispatchSemaphore(value: 0)
     private let worker: Mutex<Worker>
@@ -39,8 +42,13 @@ final class Publisher: Sendable {
         var builder = builder
         let snapshot = try builder.build(configuration, health: health)
         store = SnapshotStore(snapshot)
-        worker = Mutex(Worker(builder: builder, store: store, monitor: monitor, stateFile: stateFile, logger: logger))
-        worker.withLock { $0.logAnswers(of: snapshot, previous: nil) }
+        worker = Mutex(
+            Worker(
+                builder: builder, store: store, board: board, monitor: monitor, stateFile: stateFile, logger: logger))
+        worker.withLock { worker in
+            worker.logAnswers(of: snapshot, previous: nil)
+            worker.postZoneStatus()
+        }
     }
 
     /// Starts the publisher thread.
@@ -64,6 +72,9 @@ final class Publisher: Sendable {
         done.wait()
         return outcome.withLock { $0 } ?? false
     }
+
+    /// A reload the loader refused (the errors are logged by the caller): shown in the zone status.
+    func reloadRefused(errorCount: Int) { enqueue(.reloadRefused(errorCount: errorCount)) }
 
     /// Writes what is still unsaved and ends the thread; waits at most `seconds`.
     func stop(within seconds: Double) {
@@ -113,20 +124,24 @@ final class Publisher: Sendable {
 private struct Worker {
     var builder: SnapshotBuilder
     let store: SnapshotStore
+    let board: StatusBoard
     let monitor: HealthMonitor
     let stateFile: StateFile
     let logger: Logger
     var generation = 0
+    private let started = Date()
+    private var lastReload: ReloadRecord?
     private var unsavedSince: Double?
     private var lastChange = 0.0
     private var lastWrite = -Double.infinity
 
     init(
-        builder: SnapshotBuilder, store: SnapshotStore, monitor: HealthMonitor, stateFile: StateFile,
-        logger: Logger
+        builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard, monitor: HealthMonitor,
+        stateFile: StateFile, logger: Logger
     ) {
         self.builder = builder
         self.store = store
+        self.board = board
         self.monitor = monitor
         self.stateFile = stateFile
         self.logger = logger
@@ -152,7 +167,13 @@ private struct Worker {
             case .reload(let configuration, let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
                 pending = nil
-                done(reload(configuration))
+                let succeeded = reload(configuration)
+                lastReload = ReloadRecord(time: Date(), succeeded: succeeded, errorCount: succeeded ? 0 : 1)
+                postZoneStatus()
+                done(succeeded)
+            case .reloadRefused(let errorCount):
+                lastReload = ReloadRecord(time: Date(), succeeded: false, errorCount: errorCount)
+                postZoneStatus()
             case .stop(let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
                 if unsavedSince != nil { writeStateFile(now: monotonicSeconds()) }
@@ -173,6 +194,7 @@ private struct Worker {
                 logAnswer(
                     of: index, in: snapshot, previous: (old.routing[profile: index].decision, old.routing.profiles))
             }
+            postZoneStatus()
         } catch {
             logger.error(
                 "cannot encode the answers for a health change; the previous answers keep serving",
@@ -199,6 +221,15 @@ private struct Worker {
             monitor.configure(old.configuration.profiles, generation: generation)
             return false
         }
+    }
+
+    /// Encodes the zone's status answer for the snapshot that serves now.
+    func postZoneStatus() {
+        let snapshot = store.snapshot
+        let zone = snapshot.configuration.zone.apex
+        let input = StatusInput(
+            zone: zone, routing: snapshot.routing, generation: generation, started: started, lastReload: lastReload)
+        board.post(PreparedStatus(name: zone, lines: StatusReport.zone(input)))
     }
 
     private mutating func markUnsaved() {

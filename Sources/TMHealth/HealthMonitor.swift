@@ -72,6 +72,19 @@ public final class HealthMonitor: Sendable {
         }
     }
 
+    /// One endpoint's monitor history, by endpoint id: for a status report, which needs a profile's endpoints only.
+    public func endpoint(_ id: Int) -> EndpointHealth? {
+        let clock = clock
+        return shared.withLock { shared in
+            guard id >= 0, id < shared.table.endpoints.count else { return nil }
+            let entry = shared.table.endpoints[id]
+            return EndpointHealth(
+                verdict: entry.state.verdict, consecutiveFailures: entry.state.consecutiveFailures,
+                lastResult: entry.state.lastResult,
+                since: entry.isKnown ? clock.wallTime(ofMonotonic: entry.since) : nil)
+        }
+    }
+
     /// What the state file keeps: every probed endpoint's verdict. Read by the publisher, never on the probe thread.
     public func savedHealth() -> [SavedHealth] {
         let clock = clock

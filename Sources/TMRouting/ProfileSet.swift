@@ -3,6 +3,7 @@
 public struct ProfileSet: Sendable {
     public let profiles: [Profile]
     private let indexByName: [String: Int]
+    private let indexByFQDN: [DomainName: Int]
     /// By `Endpoint.id`: the profile holding it and its position in that profile's endpoints.
     private let owners: [(profile: Int, position: Int)]
     /// By profile index: the profiles with a nested endpoint whose child it is.
@@ -12,6 +13,7 @@ public struct ProfileSet: Sendable {
         self.profiles = profiles
         indexByName = Dictionary(
             profiles.enumerated().map { ($1.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        indexByFQDN = Dictionary(profiles.enumerated().map { ($1.fqdn, $0) }, uniquingKeysWith: { first, _ in first })
         var owners: [(profile: Int, position: Int)] = []
         var parents = [[Int]](repeating: [], count: profiles.count)
         for (index, profile) in profiles.enumerated() {
@@ -38,6 +40,9 @@ public struct ProfileSet: Sendable {
     public func index(named name: String) -> Int? { indexByName[name.lowercased()] }
 
     public subscript(name: String) -> Profile? { index(named: name).map { profiles[$0] } }
+
+    /// The profile answering at `fqdn`.
+    public func index(answeringAt fqdn: DomainName) -> Int? { indexByFQDN[fqdn] }
 
     /// The profile index holding endpoint `id`, or nil for an id this configuration does not have.
     public func owner(ofEndpoint id: Int) -> Int? {

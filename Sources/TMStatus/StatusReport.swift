@@ -15,26 +15,32 @@ public struct ReloadRecord: Sendable {
     }
 }
 
-/// Everything a status report is made from, gathered at one moment.
+/// Everything a status report is made from, gathered at one moment. Per-endpoint facts are looked up by id, so
+/// that a profile's report costs what its endpoints cost, however many other profiles there are.
 public struct StatusInput: Sendable {
     public var zone: DomainName
     /// The routing that serves: every line about an answer or a status reads it.
     public var routing: RoutingTable
-    /// Monitor histories, by endpoint id.
-    public var endpoints: [EndpointHealth]
-    /// Answers that handed out each endpoint, by endpoint id.
-    public var answered: [UInt64]
+    /// An endpoint's monitor history, by endpoint id.
+    public var endpointHealth: @Sendable (Int) -> EndpointHealth?
+    /// Answers that handed out an endpoint, by endpoint id.
+    public var answered: @Sendable (Int) -> UInt64
+    /// Counts configurations: 0 for the one the server started with, one more per reload that took effect.
+    public var generation: Int
     public var started: Date
     public var lastReload: ReloadRecord?
 
     public init(
-        zone: DomainName, routing: RoutingTable, endpoints: [EndpointHealth], answered: [UInt64],
-        started: Date, lastReload: ReloadRecord?
+        zone: DomainName, routing: RoutingTable,
+        endpointHealth: @escaping @Sendable (Int) -> EndpointHealth? = { _ in nil },
+        answered: @escaping @Sendable (Int) -> UInt64 = { _ in 0 }, generation: Int = 0, started: Date,
+        lastReload: ReloadRecord?
     ) {
         self.zone = zone
         self.routing = routing
-        self.endpoints = endpoints
+        self.endpointHealth = endpointHealth
         self.answered = answered
+        self.generation = generation
         self.started = started
         self.lastReload = lastReload
     }
@@ -42,21 +48,70 @@ public struct StatusInput: Sendable {
 
 /// Status as TXT strings (one per record, each at most 255 bytes): a pure function of `StatusInput`.
 public enum StatusReport {
-    /// For the zone name: a line about the server, then one per profile.
+    /// What the records of one status answer may take, so that it fits one 65,535-byte TCP message with room for
+    /// the header, a question of up to 255 bytes, and an OPT record with ECS.
+    public static let answerBudget = 65_535 - 12 - 259 - 11 - 24
+    /// A TXT record's cost beyond its text: a compressed owner, type, class, TTL, length, and the string's length.
+    static let recordOverhead = 13
+
+    /// For the zone name: a line with the counts by status, then the profiles that are not healthy (not Online, or
+    /// failing open), then the others, in configuration order; cut to `answerBudget` with a last line
+    /// `truncated=N more; ask CH TXT <profile name>`.
     public static func zone(_ input: StatusInput) -> [String] {
+        let profiles = input.routing.profiles
+        var counts: [ProfileStatus: Int] = [:]
+        var failingOpen = 0
+        var troubled: [Int] = []
+        var healthy: [Int] = []
+        for index in profiles.profiles.indices {
+            let route = input.routing[profile: index]
+            counts[route.profileStatus, default: 0] += 1
+            if route.decision.failsOpen { failingOpen += 1 }
+            if route.profileStatus == .online, !route.decision.failsOpen {
+                healthy.append(index)
+            } else {
+                troubled.append(index)
+            }
+        }
         let reload =
             input.lastReload.map {
                 "reload=\(timestamp($0.time)) \($0.succeeded ? "ok" : "failed errors=\($0.errorCount)")"
             } ?? "reload=none"
-        let profiles = input.routing.profiles
-        let header = "zone=\(input.zone) profiles=\(profiles.count) started=\(timestamp(input.started)) \(reload)"
-        return clipped([header] + profiles.profiles.indices.map { summary($0, input) })
+        let labels: [(ProfileStatus, String)] = [
+            (.online, "online"), (.degraded, "degraded"), (.checkingEndpoints, "checking"), (.disabled, "disabled"),
+            (.inactive, "inactive"),
+        ]
+        let byStatus = labels.map { "\($1)=\(counts[$0] ?? 0)" }.joined(separator: " ")
+        let header =
+            "zone=\(input.zone) profiles=\(profiles.count) \(byStatus) fail-open=\(failingOpen) "
+            + "generation=\(input.generation) started=\(timestamp(input.started)) \(reload)"
+        return bounded([header], then: troubled + healthy) { summary($0, input) }
     }
 
-    /// For a profile name: its summary, then one line per endpoint in priority order.
+    /// `first`, then `line(item)` for as many items as the budget holds; when not all fit, a last line says how
+    /// many were left out. Lines are only made for the items that fit.
+    static func bounded(_ first: [String], then items: [Int], line: (Int) -> String) -> [String] {
+        var lines = clipped(first)
+        // Room is kept for the truncation line itself.
+        var left = answerBudget - lines.reduce(0) { $0 + $1.utf8.count + recordOverhead } - 80
+        for (position, item) in items.enumerated() {
+            let text = clipped([line(item)])[0]
+            left -= text.utf8.count + recordOverhead
+            if left < 0 {
+                lines.append("truncated=\(items.count - position) more; ask CH TXT <profile name>")
+                return lines
+            }
+            lines.append(text)
+        }
+        return lines
+    }
+
+    /// For a profile name: its summary, then one line per endpoint in priority order, within `answerBudget`.
     public static func profile(_ index: Int, _ input: StatusInput) -> [String] {
         let profile = input.routing.profiles[index]
-        return clipped([summary(index, input)] + profile.endpoints.indices.map { endpoint($0, of: index, input) })
+        return bounded([summary(index, input)], then: Array(profile.endpoints.indices)) {
+            endpoint($0, of: index, input)
+        }
     }
 
     /// Why one client gets what it gets from a profile: its location and where that came from, every level's
@@ -109,7 +164,7 @@ public enum StatusReport {
     static func endpoint(_ position: Int, of index: Int, _ input: StatusInput) -> String {
         let profile = input.routing.profiles[index]
         let endpoint = profile.endpoints[position]
-        let health = endpoint.id < input.endpoints.count ? input.endpoints[endpoint.id] : nil
+        let health = input.endpointHealth(endpoint.id)
         var fields = ["endpoint=\(endpoint.name)"]
         switch profile.method {
         case .priority: fields.append("priority=\(endpoint.priority)")
@@ -126,7 +181,7 @@ public enum StatusReport {
             fields.append(String(format: "latency=%.1fms", last.latency * 1000))
         }
         fields.append("failures=\(health?.consecutiveFailures ?? 0)")
-        fields.append("answered=\(endpoint.id < input.answered.count ? input.answered[endpoint.id] : 0)")
+        fields.append("answered=\(input.answered(endpoint.id))")
         return fields.joined(separator: " ")
     }
 

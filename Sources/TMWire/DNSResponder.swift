@@ -9,8 +9,22 @@ public enum Transport: Sendable {
 /// Produces status reports (CHAOS TXT of the zone or a profile name) on demand: they change with every probe, so
 /// they are the one answer not prepared ahead.
 public protocol StatusSource: Sendable {
-    /// One string per TXT record, in order.
+    /// A status answer encoded ahead, when the source keeps one for `name` (the zone's): the listener only copies it.
+    func preparedStatus(for name: DomainName) -> PreparedStatus?
+    /// One string per TXT record, in order; made on demand.
     func statusLines(for name: DomainName, clientSubnet: IPNetwork?) -> [String]
+}
+
+/// A CH TXT status answer encoded ahead, off the listener threads.
+public struct PreparedStatus: Sendable {
+    let answer: PreparedAnswer
+
+    /// Nil when there is nothing to report or ldns cannot encode it.
+    public init?(name: DomainName, lines: [String]) {
+        let answer = DNSResponder.statusAnswer(name: name, lines: lines, type: AnswerTable.typeTXT)
+        guard answer.rcode == .noError else { return nil }
+        self.answer = answer
+    }
 }
 
 /// What `DNSResponder.respond(to:into:...)` wrote.
@@ -76,12 +90,15 @@ public enum DNSResponder {
                     answer = .refused
                     break
                 }
+                if let prepared = status.preparedStatus(for: name) {
+                    answer = prepared.answer
+                    break
+                }
                 let network = subnet.flatMap {
                     IPNetwork(address: $0.address, prefixLength: Int($0.sourcePrefixLength))
                 }
                 answer = statusAnswer(
-                    name: name, lines: status.statusLines(for: name, clientSubnet: network),
-                    query: parsed)
+                    name: name, lines: status.statusLines(for: name, clientSubnet: network), type: parsed.type)
             }
             return WrittenResponse(length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID)
         }
@@ -115,12 +132,13 @@ public enum DNSResponder {
 
     /// Encoded per query: status is not prepared ahead, and is asked for rarely. REFUSED when there is nothing
     /// to report or ldns cannot encode it.
-    static func statusAnswer(name: DomainName, lines: [String], query: ParsedQuery) -> PreparedAnswer {
+    /// The question's type only fills the question ldns encodes behind; the sections fit TXT and ANY questions alike.
+    static func statusAnswer(name: DomainName, lines: [String], type: UInt16) -> PreparedAnswer {
         guard !lines.isEmpty else { return .refused }
         // Encoded for the lowercase name; compression pointers to the question stay valid whatever its case.
         let records = lines.map { RecordData.txt([String(decoding: $0.utf8.prefix(255), as: UTF8.self)]) }
         let answer = try? AnswerEncoder.answer(
-            name: name, type: query.type, dnsClass: .chaos,
+            name: name, type: type, dnsClass: .chaos,
             answer: [
                 OwnedRRset(owner: name, dnsClass: .chaos, rrset: RRset(ttl: 0, records: records))
             ])

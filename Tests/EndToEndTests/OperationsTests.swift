@@ -60,7 +60,10 @@ struct OperationsTests {
             #expect(profile.last.map { $0.contains("answered=") && !$0.contains("answered=0") } == true, "\(profile)")
             let zone = Self.txt(try server.dig(["tm.example", "TXT", "-c", "CH"]))
             #expect(zone.count == 2)
-            #expect(zone.first?.hasPrefix("zone=tm.example. profiles=1 started=") == true)
+            #expect(
+                zone.first?.hasPrefix(
+                    "zone=tm.example. profiles=1 online=0 degraded=1 checking=0 disabled=0 inactive=0 fail-open=0 "
+                        + "generation=0 started=") == true, "\(zone)")
             #expect(zone.last == "profile=app method=Priority status=Degraded answer=region")
             // CHAOS status never leaks as IN data.
             #expect(try server.dig(["app.tm.example", "TXT"]).answer.isEmpty)

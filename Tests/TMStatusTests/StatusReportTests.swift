@@ -22,15 +22,16 @@ struct StatusReportTests {
 
     static func input(_ verdicts: [MonitorStatus], profiles: [Profile] = [profile()]) -> StatusInput {
         let routing = RoutingTable(profiles: ProfileSet(profiles), health: HealthVector(verdicts: verdicts))
+        let histories = [
+            EndpointHealth(
+                verdict: verdicts[0], consecutiveFailures: 3,
+                lastResult: .failure(.connectionRefused, latency: 0.0004), since: since),
+            EndpointHealth(verdict: verdicts[1], consecutiveFailures: 0, lastResult: nil, since: nil),
+        ]
         return StatusInput(
-            zone: zone, routing: routing,
-            endpoints: [
-                EndpointHealth(
-                    verdict: verdicts[0], consecutiveFailures: 3,
-                    lastResult: .failure(.connectionRefused, latency: 0.0004), since: since),
-                EndpointHealth(verdict: verdicts[1], consecutiveFailures: 0, lastResult: nil, since: nil),
-            ], answered: [12, 0], started: since, lastReload: ReloadRecord(time: since, succeeded: false, errorCount: 2)
-        )
+            zone: zone, routing: routing, endpointHealth: { $0 < histories.count ? histories[$0] : nil },
+            answered: { $0 == 0 ? 12 : 0 }, generation: 3, started: since,
+            lastReload: ReloadRecord(time: since, succeeded: false, errorCount: 2))
     }
 
     @Test func profileLines() {
@@ -52,7 +53,8 @@ struct StatusReportTests {
     @Test func zoneLines() {
         #expect(
             StatusReport.zone(Self.input([.checkingEndpoint, .checkingEndpoint])) == [
-                "zone=tm.example. profiles=1 started=2027-01-15T08:00:00Z reload=2027-01-15T08:00:00Z failed errors=2",
+                "zone=tm.example. profiles=1 online=0 degraded=0 checking=1 disabled=0 inactive=0 fail-open=0 "
+                    + "generation=3 started=2027-01-15T08:00:00Z reload=2027-01-15T08:00:00Z failed errors=2",
                 "profile=app method=Priority status=CheckingEndpoints answer=mec",
             ])
         #expect(
@@ -87,6 +89,47 @@ struct StatusReportTests {
         #expect(lines[2].utf8.count == 254 && lines[2].hasSuffix("é"))
     }
 
+    /// 5,000 profiles: the zone status fits one TCP message, counts every status, lists the troubled profiles first
+    /// (a Degraded one and one failing open, though they come last in the configuration), and says what it left out.
+    @Test func zoneStatusOfManyProfilesIsBoundedAndTroubledFirst() {
+        let count = 5000
+        let profiles = (0..<count).map { index in
+            Profile(
+                name: "p\(index)", fqdn: Self.zone.prepending("p\(index)"), isEnabled: true, method: .priority, ttl: 30,
+                monitor: MonitorConfig(),
+                endpoints: [
+                    Endpoint(
+                        id: 2 * index, name: "a", target: EndpointTarget("127.0.0.1")!, isEnabled: true, priority: 1),
+                    Endpoint(
+                        id: 2 * index + 1, name: "b", target: EndpointTarget("127.0.0.2")!, isEnabled: true,
+                        priority: 2),
+                ])
+        }
+        var verdicts = [MonitorStatus](repeating: .online, count: 2 * count)
+        verdicts[2 * (count - 2)] = .degraded
+        (verdicts[2 * (count - 1)], verdicts[2 * (count - 1) + 1]) = (.degraded, .degraded)
+        let routing = RoutingTable(profiles: ProfileSet(profiles), health: HealthVector(verdicts: verdicts))
+        let lines = StatusReport.zone(
+            StatusInput(zone: Self.zone, routing: routing, started: Self.since, lastReload: nil))
+        #expect(lines.reduce(0) { $0 + $1.utf8.count + 13 } <= StatusReport.answerBudget)
+        #expect(
+            lines[0].hasPrefix(
+                "zone=tm.example. profiles=5000 online=4998 degraded=2 checking=0 disabled=0 "
+                    + "inactive=0 fail-open=1 generation=0 "))
+        #expect(lines[1] == "profile=p4998 method=Priority status=Degraded answer=b")
+        #expect(lines[2] == "profile=p4999 method=Priority status=Degraded answer=a fail-open")
+        #expect(lines[3] == "profile=p0 method=Priority status=Online answer=a")
+        let shown = lines.count - 2
+        #expect(lines.last == "truncated=\(count - shown) more; ask CH TXT <profile name>")
+        #expect(shown > 500)
+        // Nothing is cut when everything fits.
+        let few = RoutingTable(
+            profiles: ProfileSet(Array(profiles.prefix(3))), health: HealthVector(verdicts: verdicts))
+        #expect(
+            StatusReport.zone(StatusInput(zone: Self.zone, routing: few, started: Self.since, lastReload: nil)).count
+                == 4)
+    }
+
     /// A Geographic parent over a Priority child: the explanation names where the client was located and each
     /// level's choice, read from the same plan that serves.
     @Test func explanationFollowsEveryLevel() {
@@ -115,9 +158,7 @@ struct StatusReportTests {
             address: IPAddress("198.51.100.0")!, origin: .ecs, sourcePrefixLength: 24,
             locator: locator)
         let base = Self.input([.degraded, .online, .checkingEndpoint], profiles: [east, top])
-        let input = StatusInput(
-            zone: Self.zone, routing: base.routing, endpoints: [], answered: [], started: Self.since,
-            lastReload: nil)
+        let input = StatusInput(zone: Self.zone, routing: base.routing, started: Self.since, lastReload: nil)
         #expect(
             StatusReport.explanation(1, for: client, input) == [
                 "client=198.51.100.0/24 location=US-NY,US,GEO-NA,WORLD source=subnets network=/24",
