@@ -22,7 +22,7 @@ let package = Package(
 
         .target(name: "TMRouting"),
         // Thin system wrappers every threaded module shares: the monotonic clock, named threads, socket addresses.
-        .target(name: "TMSystem", dependencies: ["TMRouting"]),
+        .target(name: "TMSystem", dependencies: ["TMRouting", "CSocketShim"]),
         .target(name: "TMGeoIP", dependencies: ["TMRouting", "TMSystem", "CMaxMindDB"]),
         .target(name: "TMConfig", dependencies: ["TMRouting", "TMGeoIP"]),
         .target(name: "TMWire", dependencies: ["TMRouting", "CLDNS"]),

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <malloc.h>
 
 struct csock_batch {
     unsigned count;
@@ -116,4 +117,8 @@ int csock_allowed_cpu_count(void) {
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
+}
+
+void csock_return_freed_memory(void) {
+    (void)malloc_trim(0);
 }

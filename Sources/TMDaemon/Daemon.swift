@@ -53,7 +53,30 @@ public final class Daemon {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        guard let configuration = load(reason: "start") else { return 1 }
+        // Started in a function of its own, so that the first configuration is not held here for the whole run:
+        // after a reload only the publisher's snapshot keeps one.
+        guard let (publisher, monitor) = start() else { return 1 }
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&signals, &received) == 0 else { continue }
+            if received == SIGHUP {
+                notifier.notify("RELOADING=1")
+                reload(publisher: publisher)
+                notifier.notify("READY=1")
+            } else {
+                notifier.notify("STOPPING=1")
+                logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                monitor.stop()
+                publisher.stop(within: 2)
+                return 0
+            }
+        }
+    }
+
+    /// Loads the configuration, restores saved health, builds the first snapshot, binds the listeners, starts
+    /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails.
+    private func start() -> (Publisher, HealthMonitor)? {
+        guard let configuration = load(reason: "start") else { return nil }
         Self.raiseFileLimit()
         let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
         let monitor: HealthMonitor
@@ -70,7 +93,7 @@ public final class Daemon {
                 stateFile: stateFile, logger: logger)
         } catch {
             logger.error("cannot start", metadata: ["error": "\(error)"])
-            return 1
+            return nil
         }
         let counters = AnswerCounters()
         let status = DaemonStatus(store: publisher.store, board: publisher.board, monitor: monitor, counters: counters)
@@ -81,7 +104,7 @@ public final class Daemon {
             try startListeners(on: addresses, context: context)
         } catch {
             logger.error("cannot serve", metadata: ["error": "\(error)"])
-            return 1
+            return nil
         }
         logger.notice(
             "serving",
@@ -97,21 +120,7 @@ public final class Daemon {
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
-        while true {
-            var received: Int32 = 0
-            guard sigwait(&signals, &received) == 0 else { continue }
-            if received == SIGHUP {
-                notifier.notify("RELOADING=1")
-                reload(publisher: publisher)
-                notifier.notify("READY=1")
-            } else {
-                notifier.notify("STOPPING=1")
-                logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                monitor.stop()
-                publisher.stop(within: 2)
-                return 0
-            }
-        }
+        return (publisher, monitor)
     }
 
     private func load(reason: String) -> Configuration? {
@@ -170,6 +179,7 @@ public final class Daemon {
         let complete = monitor.waitForFirstRound(within: longest + 0.5)
         logger.notice("ready", metadata: ["firstProbeRound": "\(complete ? "complete" : "timed out")"])
         notifier.notify("READY=1\nSTATUS=serving \(configuration.profiles.count) profiles")
+        Self.returnFreedMemorySoon()
     }
 
     /// Pings systemd's watchdog at half its interval, only while every listener loop is going round.
@@ -191,6 +201,7 @@ public final class Daemon {
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
     private func reload(publisher: Publisher) {
+        defer { Self.returnFreedMemorySoon() }
         let result = ConfigLoader.load(directory: options.configDirectory)
         for warning in result.warnings { logger.warning("\(warning)") }
         guard let configuration = result.configuration else {
@@ -209,6 +220,15 @@ public final class Daemon {
             return
         }
         logger.notice("reloaded", metadata: ["profiles": "\(configuration.profiles.count)"])
+    }
+
+    /// Once every listener has moved to the new snapshot (they look at least once a second), the memory of the old
+    /// one and of the loader's documents is free: give it back, or resident memory stays at the reload's peak.
+    static func returnFreedMemorySoon() {
+        startNamedThread("trim") {
+            usleep(1_500_000)
+            returnFreedMemory()
+        }
     }
 
     /// Probes and TCP clients each hold a descriptor: take the hard limit rather than the soft 1024.

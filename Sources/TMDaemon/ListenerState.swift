@@ -26,12 +26,7 @@ struct ListenerState {
         to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
         into out: UnsafeMutableRawBufferPointer
     ) -> Int? {
-        let snapshot = reader.current()
-        if snapshot !== tallySnapshot {
-            flush(now: monotonicSeconds())
-            tallySnapshot = snapshot
-            tally = Self.emptyTally(for: snapshot)
-        }
+        let snapshot = follow()
         guard
             let response = DNSResponder.respond(
                 to: packet, into: out, table: snapshot.table, transport: transport,
@@ -41,14 +36,28 @@ struct ListenerState {
         return response.length
     }
 
+    /// The current snapshot; a new one hands over the counts of the old, and the old one is let go.
+    private mutating func follow() -> ServingSnapshot {
+        let snapshot = reader.current()
+        if snapshot !== tallySnapshot {
+            flush(now: monotonicSeconds())
+            tallySnapshot = snapshot
+            tally = Self.emptyTally(for: snapshot)
+        }
+        return snapshot
+    }
+
     private static func emptyTally(for snapshot: ServingSnapshot) -> [UInt64] {
         [UInt64](repeating: 0, count: snapshot.endpointKeys.count)
     }
 
     /// Called at least once a second by the listener loop: proves the thread is alive and hands over counts.
+    /// Also moves to the current snapshot, so that an idle listener does not keep a replaced one (and its memory)
+    /// alive.
     mutating func tick() {
         let now = monotonicSeconds()
         context.heartbeat.beat(beat, at: now)
+        _ = follow()
         if now - lastFlush >= 1 { flush(now: now) }
     }
 

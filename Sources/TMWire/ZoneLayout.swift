@@ -45,7 +45,7 @@ struct ZoneLayout: Sendable {
         for profile in profiles.profiles where profile.isEnabled { add(profile.fqdn, nil) }
         let profileNames = Set(profiles.profiles.filter(\.isEnabled).map(\.fqdn))
         var entries: [([UInt8], NameEntry)] = []
-        for (name, rrsets) in names.sorted(by: { $0.key < $1.key }) where !profileNames.contains(name) {
+        for (name, rrsets) in names where !profileNames.contains(name) {
             entries.append(
                 (
                     name.wireKey,

@@ -30,4 +30,8 @@ int csock_enable_reuseport(int fd);
 /// CPUs in this process's affinity mask (sched_getaffinity needs _GNU_SOURCE, which Glibc's Swift module lacks);
 /// -1 on error.
 int csock_allowed_cpu_count(void);
+
+/// malloc_trim(0): returns memory the allocator keeps free in any arena to the system (not visible through
+/// Swift's Glibc module).
+void csock_return_freed_memory(void);
 #endif
