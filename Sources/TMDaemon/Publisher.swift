@@ -210,7 +210,7 @@ private struct Worker {
         generation += 1
         let health = monitor.configure(configuration.profiles, generation: generation)
         do {
-            let snapshot = try builder.build(configuration, health: health)
+            let snapshot = try builder.build(configuration, health: health, previous: old)
             store.publish(snapshot)
             logAnswers(of: snapshot, previous: old)
             markUnsaved()

@@ -12,15 +12,16 @@ struct SnapshotBuilder {
 
     init(identity: ServerIdentity) { self.identity = identity }
 
-    /// Everything planned and encoded: at start and on reload. Throws when an answer cannot be encoded.
-    mutating func build(_ configuration: Configuration, health: HealthVector) throws(AnswerEncodingError)
-        -> ServingSnapshot
-    {
+    /// Everything planned and encoded: at start and on reload (where names whose records did not change keep the
+    /// answers `previous` encoded). Throws when an answer cannot be encoded.
+    mutating func build(
+        _ configuration: Configuration, health: HealthVector, previous: ServingSnapshot? = nil
+    ) throws(AnswerEncodingError) -> ServingSnapshot {
         let routing = RoutingTable(profiles: ProfileSet(configuration.profiles), health: health)
         let serial = nextSerial()
         let table = try AnswerTable(
             zone: configuration.zone, routing: routing, serial: serial, identity: identity,
-            statusAllow: configuration.statusAllow, locator: configuration.locator)
+            statusAllow: configuration.statusAllow, locator: configuration.locator, reusing: previous?.table)
         return ServingSnapshot(
             configuration: configuration, routing: routing, table: table, serial: serial,
             endpointKeys: ServingSnapshot.endpointKeys(of: configuration))

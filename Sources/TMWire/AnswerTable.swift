@@ -29,16 +29,23 @@ public final class AnswerTable: Sendable {
         case perQuery(PreparedAnswer, scope: Int?)
     }
 
-    /// Prepares every answer. Throws when ldns cannot encode one, so that such a configuration is refused.
+    /// Prepares every answer; a profile name whose records are the same as in `previous` (a reload that did not
+    /// touch it) keeps the answers `previous` encoded. Throws when ldns cannot encode one, so that such a
+    /// configuration is refused.
     public convenience init(
         zone: ZoneConfig, routing: RoutingTable, serial: UInt32, identity: ServerIdentity,
-        statusAllow: [IPNetwork] = [], locator: ClientLocator = .none
+        statusAllow: [IPNetwork] = [], locator: ClientLocator = .none, reusing previous: AnswerTable? = nil
     ) throws(AnswerEncodingError) {
         let layout = try ZoneLayout(zone: zone, profiles: routing.profiles)
         var pairs: [([UInt8], NameEntry)] = []
         for (index, key) in layout.profileKeys.enumerated() {
             guard let key else { continue }
-            pairs.append((key, try Self.entry(for: routing.profiles[index], route: routing[profile: index])))
+            pairs.append(
+                (
+                    key,
+                    try Self.entry(
+                        for: routing.profiles[index], route: routing[profile: index], previous: previous?.names[key])
+                ))
         }
         pairs.append((layout.apexKey, try layout.apexEntry(serial: serial)))
         pairs += layout.otherEntries
@@ -78,8 +85,9 @@ public final class AnswerTable: Sendable {
         }
         for index in changed {
             guard let key = layout.profileKeys[index], let position = names.position(of: key) else { continue }
-            replacements.append(
-                (position, try Self.entry(for: routing.profiles[index], route: routing[profile: index])))
+            let entry = try Self.entry(
+                for: routing.profiles[index], route: routing[profile: index], previous: names[key])
+            replacements.append((position, entry))
         }
         return try AnswerTable(
             layout: layout, names: names.replacingValues(replacements), serial: serial,
@@ -88,22 +96,31 @@ public final class AnswerTable: Sendable {
 
     /// A profile name's entry: prepared when its answer does not depend on the client, else its plan and a
     /// prepared name per answer set.
-    private static func entry(for profile: Profile, route: ProfileRoute) throws(AnswerEncodingError) -> NameEntry {
+    private static func entry(
+        for profile: Profile, route: ProfileRoute, previous: NameEntry? = nil
+    ) throws(AnswerEncodingError) -> NameEntry {
         if route.decision.isPerQuery {
             var variants: [PreparedName] = []
             for set in route.answerSets {
-                variants.append(
-                    try prepare(
-                        name: profile.fqdn, rrsets: set.rrsets(ttl: profile.ttl),
-                        endpointID: set.endpointID))
+                let rrsets = set.rrsets(ttl: profile.ttl)
+                if let kept = previous?.perQuery?.variants.first(where: {
+                    $0.isPrepared(from: rrsets, endpointID: set.endpointID)
+                }) {
+                    variants.append(kept)
+                } else {
+                    variants.append(try prepare(name: profile.fqdn, rrsets: rrsets, endpointID: set.endpointID))
+                }
             }
             return NameEntry(perQuery: PerQueryName(plan: route.plan, variants: variants))
         }
         let answer = route.answer
-        return NameEntry(
-            fixed: try prepare(
-                name: profile.fqdn, rrsets: answer?.rrsets(ttl: profile.ttl) ?? [],
-                endpointID: answer?.endpointID))
+        let rrsets = answer?.rrsets(ttl: profile.ttl) ?? []
+        if let kept = previous?.fixed, kept.isPrepared(from: rrsets, endpointID: answer?.endpointID),
+            let entry = previous
+        {
+            return entry
+        }
+        return NameEntry(fixed: try prepare(name: profile.fqdn, rrsets: rrsets, endpointID: answer?.endpointID))
     }
 
     /// Encodes every RRset of a name; `glue` gives the addresses of in-zone name servers for NS answers.
@@ -130,7 +147,7 @@ public final class AnswerTable: Sendable {
             for type in answers.keys { answers[type]?.endpointID = Int32(endpointID) }
         }
         // Every type but CNAME itself is answered with the CNAME; the resolver follows it.
-        return PreparedName(answers: answers)
+        return PreparedName(answers: answers, rrsets: rrsets, endpointID: endpointID)
     }
 
     private static func chaosAnswers(_ identity: ServerIdentity) throws(AnswerEncodingError)

@@ -24,10 +24,19 @@ final class PreparedName: Sendable {
     let answers: AnswersByType
     /// For every other type when the name has a CNAME; the table's NODATA otherwise.
     let cname: PreparedAnswer?
+    /// What the answers were encoded from, so that a reload can keep them when nothing changed.
+    let rrsets: [RRset]
+    let endpointID: Int?
 
-    init(answers: [UInt16: PreparedAnswer]) {
+    init(answers: [UInt16: PreparedAnswer], rrsets: [RRset], endpointID: Int?) {
         self.answers = AnswersByType(answers)
         cname = answers[RecordType.cname.rawValue]
+        self.rrsets = rrsets
+        self.endpointID = endpointID
+    }
+
+    func isPrepared(from rrsets: [RRset], endpointID: Int?) -> Bool {
+        self.endpointID == endpointID && self.rrsets == rrsets
     }
 
     func answer(type: UInt16, noData: PreparedAnswer) -> PreparedAnswer { answers[type] ?? cname ?? noData }

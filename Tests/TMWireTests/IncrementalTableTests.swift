@@ -43,4 +43,32 @@ struct IncrementalTableTests {
         let v4 = DomainName("v4.tm.example.")!.wireKey
         #expect(updated.names[v4]?.fixed !== table.names[v4]?.fixed)
     }
+
+    /// A reload builds everything, but a profile name whose records did not change keeps the answers the previous
+    /// table encoded; the rebuilt table answers exactly as one built without it.
+    @Test func reloadKeepsTheAnswersOfUnchangedNames() throws {
+        let old = try AnswerTable(
+            zone: TestZone.zone(), routing: Self.routing(HealthVector(endpointCount: 8)), serial: 10,
+            identity: TestZone.identity)
+        var health = HealthVector(endpointCount: 8)
+        health[2] = .degraded  // v6's only endpoint: it fails open, same records
+        health[0] = .degraded  // v4 moves to its second endpoint
+        let reloaded = try AnswerTable(
+            zone: TestZone.zone(), routing: Self.routing(health), serial: 11, identity: TestZone.identity,
+            reusing: old)
+        let fresh = try AnswerTable(
+            zone: TestZone.zone(), routing: Self.routing(health), serial: 11, identity: TestZone.identity)
+        for name in Self.names {
+            for type: UInt16 in [1, 2, 6, 28, 5, 255] {
+                let query = QueryBuilder.make(name, type: type)
+                #expect(TestZone.respond(query, reloaded) == TestZone.respond(query, fresh), "\(name) type \(type)")
+            }
+        }
+        for kept in ["v6.tm.example.", "cname.tm.example.", "skip.tm.example."] {
+            let key = DomainName(kept)!.wireKey
+            #expect(reloaded.names[key]?.fixed === old.names[key]?.fixed, "\(kept)")
+        }
+        let v4 = DomainName("v4.tm.example.")!.wireKey
+        #expect(reloaded.names[v4]?.fixed !== old.names[v4]?.fixed)
+    }
 }
