@@ -94,7 +94,8 @@ Usage: bench/dns.sh [options]
   --probing LIST      workloads of the probing phase (default 1; "none" skips it)
   --probing-rounds N  its saturated slices per server and workload (default 3), of --probing-slice S seconds
                       (default 10: the probe interval, so that every slice holds one round of probes)
-  --probe-base-port N first of the 20 HTTP ports of the probing phase's endpoints (default 20000)
+  --probe-base-port N first of the HTTP ports of the probing phase's endpoints, one per profile (default 20000)
+  --probe-endpoints PxE  the probing phase's profiles x endpoints per profile (default 20x100; E at most 254)
   --no-build          use the existing .build/release/edgetm
   --binary PATH       use this edgetm binary (implies --no-build)
   --install-peers     apt-get install -y dnsperf gdnsd knot (their services are stopped and disabled) and go on
@@ -128,6 +129,7 @@ while (($#)); do
         --probing-rounds) PROBE_ROUNDS=$2; shift ;;
         --probing-slice) PROBE_SLICE=$2; shift ;;
         --probe-base-port) PROBE_BASE=$2; shift ;;
+        --probe-endpoints) PROBE_PROFILES=${2%%x*} PROBE_ENDPOINTS=${2#*x}; shift ;;
         --no-build) BUILD=0 ;;
         --binary) BINARY=$2; BUILD=0; shift ;;
         --install-peers) INSTALL=1 ;;
@@ -570,7 +572,7 @@ if ((HAS_EDGETM)); then
 fi
 echo "saturated: dnsperf -B -c $CLIENTS -q $OUTSTANDING -b $SOCKBUF -t 1, $ROUNDS x ${SLICE}s per server (after 2 s warm-up); latency: dnsperf -B -Q $RATE -t 1 -v, $LAT_ROUNDS x ${LAT_SLICE}s; servers on CPU 0, dnsperf on CPU 1"
 echo
-python3 "$HERE/report.py" table "$RESULTS"
+PROBED_ENDPOINTS=$((PROBE_PROFILES * PROBE_ENDPOINTS)) python3 "$HERE/report.py" table "$RESULTS"
 [[ -n $THREADS_NOTE ]] && { echo; echo "$THREADS_NOTE"; }
 if ((${#SCALING_NOTES[@]})); then
     echo

@@ -9,6 +9,7 @@ the fixed-rate slices, one "> RCODE ... LATENCY" line per response); and, summed
 ticks: server_ticks, client_ticks (dnsperf), other_ticks (every other process), steal_ticks, cpu0_ticks (all busy
 time of CPU 0); clk_tck; srv_drops, cli_drops (UDP receive-buffer drops at the server's socket / elsewhere).
 """
+import os
 import re
 import sys
 
@@ -242,7 +243,8 @@ edgetm/it: edgetm's value / that server's (below 1: edgetm cheaper or faster).""
     probing = [w for w in workloads if ("edgetm p0", w) in by and ("edgetm p2k", w) in by]
     if probing:
         print()
-        print("Target (edgetm probing 2,000 endpoints vs the same edgetm probing none, alternating slices):")
+        probed = int(os.environ.get("PROBED_ENDPOINTS", "2000"))
+        print(f"Target (edgetm probing {probed:,} endpoints vs the same edgetm probing none, alternating slices):")
         for w in probing:
             idle, busy = by[("edgetm p0", w)], by[("edgetm p2k", w)]
             print("  %-20s us/query %s -> %s: %s" % (
