@@ -61,28 +61,21 @@ public final class HealthMonitor: Sendable {
 
     /// Every endpoint's monitor history, by endpoint id, with wall-clock times.
     public var endpoints: [EndpointHealth] {
-        let clock = clock
-        return shared.withLock { shared in
-            shared.table.endpoints.map {
-                EndpointHealth(
-                    verdict: $0.state.verdict, consecutiveFailures: $0.state.consecutiveFailures,
-                    lastResult: $0.state.lastResult,
-                    since: $0.isKnown ? clock.wallTime(ofMonotonic: $0.since) : nil)
-            }
-        }
+        shared.withLock { shared in shared.table.endpoints.map(history) }
     }
 
     /// One endpoint's monitor history, by endpoint id: for a status report, which needs a profile's endpoints only.
     public func endpoint(_ id: Int) -> EndpointHealth? {
-        let clock = clock
-        return shared.withLock { shared in
-            guard id >= 0, id < shared.table.endpoints.count else { return nil }
-            let entry = shared.table.endpoints[id]
-            return EndpointHealth(
-                verdict: entry.state.verdict, consecutiveFailures: entry.state.consecutiveFailures,
-                lastResult: entry.state.lastResult,
-                since: entry.isKnown ? clock.wallTime(ofMonotonic: entry.since) : nil)
+        shared.withLock { shared in
+            id >= 0 && id < shared.table.endpoints.count ? history(shared.table.endpoints[id]) : nil
         }
+    }
+
+    /// An entry as status shows it: `since` in wall-clock time, and only once anything is known.
+    private func history(_ entry: MonitorTable.Entry) -> EndpointHealth {
+        EndpointHealth(
+            verdict: entry.state.verdict, consecutiveFailures: entry.state.consecutiveFailures,
+            lastResult: entry.state.lastResult, since: entry.isKnown ? clock.wallTime(ofMonotonic: entry.since) : nil)
     }
 
     /// What the state file keeps: every probed endpoint's verdict. Read by the publisher, never on the probe thread.

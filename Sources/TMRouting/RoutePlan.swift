@@ -56,12 +56,21 @@ extension RoutePlan {
             return next.select(for: &client, random: random)
         case .geographic(let profile, let table):
             let location = client.location()
-            let evidence = LocationEvidence(
-                address: client.origin, source: location.source,
-                prefixLength: location.prefixLength)
-            guard let code = location.codes.first(where: { table[$0] != nil }), let choice = table[code] else {
+            let origin = client.origin
+            // Made only when the steps are recorded: the query path builds none.
+            func evidence() -> LocationEvidence {
+                LocationEvidence(address: origin, source: location.source, prefixLength: location.prefixLength)
+            }
+            var match: (code: String, choice: GeographicChoice)?
+            for code in location.codes {
+                if let choice = table[code] {
+                    match = (code, choice)
+                    break
+                }
+            }
+            guard let (code, choice) = match else {
                 client.depend(on: nil)
-                client.note(Step(profile: profile, reason: .noMatch(location: evidence)))
+                client.note(Step(profile: profile, reason: .noMatch(location: evidence())))
                 return nil
             }
             // WORLD matches everyone: no single table entry decided, so the source prefix is the scope.
@@ -73,9 +82,7 @@ extension RoutePlan {
             client.note(
                 Step(
                     profile: profile,
-                    reason: .geographic(
-                        endpoint: choice.endpoint, code: code,
-                        location: evidence)))
+                    reason: .geographic(endpoint: choice.endpoint, code: code, location: evidence())))
             return choice.plan.select(for: &client, random: random)
         case .subnet(let profile, let choices, let fallback):
             if let choice = choices.first(where: { $0.range.contains(client.address) }) {
