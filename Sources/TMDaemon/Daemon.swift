@@ -96,9 +96,16 @@ public final class Daemon {
             return nil
         }
         let counters = AnswerCounters()
-        let status = DaemonStatus(store: publisher.store, board: publisher.board, monitor: monitor, counters: counters)
+        func status(rendersProfiles: Bool) -> DaemonStatus {
+            DaemonStatus(
+                store: publisher.store, board: publisher.board, monitor: monitor, counters: counters,
+                rendersProfiles: rendersProfiles)
+        }
+        let desk = StatusDesk(store: publisher.store, status: status(rendersProfiles: true))
         let heartbeat = Heartbeat()
-        let context = ListenerContext(store: publisher.store, status: status, counters: counters, heartbeat: heartbeat)
+        let context = ListenerContext(
+            store: publisher.store, status: status(rendersProfiles: false), desk: desk, counters: counters,
+            heartbeat: heartbeat)
         let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
         do {
             try startListeners(on: addresses, context: context)
@@ -115,6 +122,7 @@ public final class Daemon {
                 "udp.threads": "\(options.udpThreads)",
             ])
         publisher.start()
+        desk.start()
         startNamedThread("probes") {
             monitor.run { publisher.healthChanged($0) }
         }

@@ -4,28 +4,33 @@ import TMRouting
 import TMStatus
 import TMWire
 
-/// Answers status queries: the zone's from the answer the publisher prepared, a profile's made on demand from the
-/// live snapshot, the monitor's histories and the answer counters, at the cost of that profile's endpoints only.
+/// Answers status queries: the zone's from the answer the publisher prepared, a profile's made from the live
+/// snapshot, the monitor's histories and the answer counters, at the cost of that profile's endpoints only. The
+/// listeners' copy leaves profiles to the status desk (`rendersProfiles` false), so that no listener thread spends
+/// more than a lookup on status.
 final class DaemonStatus: StatusSource {
     private let store: SnapshotStore
     private let board: StatusBoard
     private let monitor: HealthMonitor
     private let counters: AnswerCounters
+    let rendersProfiles: Bool
 
-    init(store: SnapshotStore, board: StatusBoard, monitor: HealthMonitor, counters: AnswerCounters) {
+    init(
+        store: SnapshotStore, board: StatusBoard, monitor: HealthMonitor, counters: AnswerCounters,
+        rendersProfiles: Bool
+    ) {
         self.store = store
         self.board = board
         self.monitor = monitor
         self.counters = counters
+        self.rendersProfiles = rendersProfiles
     }
 
-    func preparedStatus(for name: DomainName) -> PreparedStatus? {
-        name == store.snapshot.configuration.zone.apex ? board.zone : nil
-    }
-
-    func statusLines(for name: DomainName, clientSubnet: IPNetwork?) -> [String] {
+    func status(for name: DomainName, clientSubnet: IPNetwork?) -> StatusAnswer {
         let snapshot = store.snapshot
-        guard let index = snapshot.routing.profiles.index(answeringAt: name) else { return [] }
+        if name == snapshot.configuration.zone.apex { return board.zone.map { .prepared($0) } ?? .lines([]) }
+        guard let index = snapshot.routing.profiles.index(answeringAt: name) else { return .lines([]) }
+        guard rendersProfiles else { return .elsewhere }
         let monitor = monitor
         let counters = counters
         let input = StatusInput(
@@ -33,10 +38,10 @@ final class DaemonStatus: StatusSource {
             endpointHealth: { monitor.endpoint($0) }, answered: { counters.answers(for: $0, in: snapshot) },
             started: Date(), lastReload: nil)
         let report = StatusReport.profile(index, input)
-        guard let clientSubnet else { return report }
+        guard let clientSubnet else { return .lines(report) }
         let client = ClientQuery(
             address: clientSubnet.address, origin: .ecs, sourcePrefixLength: clientSubnet.prefixLength,
             locator: snapshot.configuration.locator)
-        return report + StatusReport.explanation(index, for: client, input)
+        return .lines(report + StatusReport.explanation(index, for: client, input))
     }
 }

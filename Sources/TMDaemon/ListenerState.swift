@@ -21,10 +21,11 @@ struct ListenerState {
     }
 
     /// Writes the response to one query into `out` (`DNSResponder.maxResponseSize` bytes) and counts it;
-    /// returns its length, or nil for no response.
+    /// returns its length, or nil for no response from here. A profile's status query goes to the status desk
+    /// with the reply path `elsewhere()` makes (called only then), and gets nil.
     mutating func respond(
         to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
-        into out: UnsafeMutableRawBufferPointer
+        into out: UnsafeMutableRawBufferPointer, elsewhere: () -> @Sendable ([UInt8]) -> Void
     ) -> Int? {
         let snapshot = follow()
         guard
@@ -32,6 +33,11 @@ struct ListenerState {
                 to: packet, into: out, table: snapshot.table, transport: transport,
                 client: client, status: context.status)
         else { return nil }
+        if response.isElsewhere {
+            context.desk.submit(
+                StatusDesk.Request(query: Array(packet), client: client, transport: transport, reply: elsewhere()))
+            return nil
+        }
         if response.endpointID >= 0, Int(response.endpointID) < tally.count { tally[Int(response.endpointID)] += 1 }
         return response.length
     }

@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// Answers DNS over TCP (RFC 7766) on one listening socket: several queries per connection, pipelining, an idle
-/// timeout, and a cap on connections, all from one poll loop on its own thread.
+/// timeout, and a cap on connections, all from one poll loop on its own thread. Replies made by the status desk
+/// come back through `StreamOutbox` and may overtake earlier answers on their connection (RFC 7766 §6.2.1.1).
 final class TCPListener: ListenerLoop, @unchecked Sendable {
     // @unchecked: after init, all state is touched only by the listener's own thread.
     struct Limits {
@@ -19,6 +20,8 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
     }
 
     private struct Connection {
+        /// Tells a connection from a later one that reuses its descriptor, for replies that come back late.
+        let serial: UInt64
         let client: IPAddress?
         var input: [UInt8] = []
         var output: [UInt8] = []
@@ -29,11 +32,14 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
     private let context: ListenerContext
     private let limits: Limits
     private var connections: [Int32: Connection] = [:]
+    private var nextSerial: UInt64 = 0
+    private let outbox: StreamOutbox
 
     init(fd: Int32, context: ListenerContext, limits: Limits = Limits()) {
         listenFD = fd
         self.context = context
         self.limits = limits
+        outbox = StreamOutbox()
         Socket.setNonBlocking(fd)
     }
 
@@ -43,7 +49,7 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
         var reply = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
         while true {
             state.tick()
-            var fds: [pollfd] = []
+            var fds = [pollfd(fd: outbox.wakeFD, events: Int16(POLLIN), revents: 0)]
             if connections.count < limits.maxConnections {
                 fds.append(pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0))
             }
@@ -56,6 +62,10 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
             if ready < 0, errno != EINTR { return }
             let now = monotonicSeconds()
             for entry in fds where entry.revents != 0 {
+                if entry.fd == outbox.wakeFD {
+                    deliverFromOutbox(now: now)
+                    continue
+                }
                 if entry.fd == listenFD {
                     acceptConnections(now: now)
                     continue
@@ -80,7 +90,9 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
             }
             guard fd >= 0 else { return }
             Socket.setNonBlocking(fd)
+            nextSerial += 1
             connections[fd] = Connection(
+                serial: nextSerial,
                 client: withUnsafeBytes(of: &peer) { IPAddress(socketAddress: $0.baseAddress!) },
                 lastActivity: now)
         }
@@ -108,17 +120,33 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
                 reply.withUnsafeMutableBytes { out in
                     state.respond(
                         to: UnsafeRawBufferPointer(rebasing: input[start..<start + length]),
-                        from: connection.client, transport: .tcp, into: out)
+                        from: connection.client, transport: .tcp, into: out,
+                        elsewhere: { [outbox, serial = connection.serial] in
+                            { outbox.post(fd: fd, serial: serial, reply: $0) }
+                        })
                 }
             }
-            if let replyLength {
-                connection.output += [UInt8(replyLength >> 8), UInt8(replyLength & 0xff)]
-                connection.output += reply[0..<replyLength]
-            }
+            if let replyLength { Self.frame(reply[0..<replyLength], onto: &connection.output) }
         }
         connection.input.removeFirst(consumed)
         connections[fd] = connection
         flush(fd)
+    }
+
+    private static func frame(_ message: ArraySlice<UInt8>, onto output: inout [UInt8]) {
+        output += [UInt8(message.count >> 8), UInt8(message.count & 0xff)]
+        output += message
+    }
+
+    /// Replies the status desk made; those for connections closed meanwhile are dropped.
+    private func deliverFromOutbox(now: Double) {
+        for (fd, serial, reply) in outbox.take() {
+            guard var connection = connections[fd], connection.serial == serial else { continue }
+            Self.frame(reply[...], onto: &connection.output)
+            connection.lastActivity = now
+            connections[fd] = connection
+            flush(fd)
+        }
     }
 
     private func flush(_ fd: Int32) {

@@ -39,16 +39,35 @@ final class UDPListener: ListenerLoop, @unchecked Sendable {
                 let packet = UnsafeRawBufferPointer(
                     start: csock_batch_packet(batch.pointer, index, &length),
                     count: length)
-                let client = IPAddress(socketAddress: csock_batch_peer(batch.pointer, index))
+                let peer = csock_batch_peer(batch.pointer, index)!
+                let client = IPAddress(socketAddress: peer)
                 var capacity = 0
                 let out = UnsafeMutableRawBufferPointer(
                     start: csock_batch_reply(batch.pointer, replies, index, &capacity),
                     count: capacity)
-                guard let length = state.respond(to: packet, from: client, transport: .udp, into: out) else { continue }
+                guard
+                    let length = state.respond(
+                        to: packet, from: client, transport: .udp, into: out,
+                        elsewhere: { Self.replyPath(fd: fd, peer: peer) })
+                else { continue }
                 csock_batch_set_reply_length(batch.pointer, replies, length)
                 replies += 1
             }
             if replies > 0 { _ = csock_batch_send(batch.pointer, fd, replies) }
+        }
+    }
+
+    /// Sends a reply made on another thread straight to the client: a datagram needs no ordering with the others.
+    private static func replyPath(fd: Int32, peer: UnsafeRawPointer) -> @Sendable ([UInt8]) -> Void {
+        let address = [UInt8](UnsafeRawBufferPointer(start: peer, count: MemoryLayout<sockaddr_storage>.size))
+        return { reply in
+            address.withUnsafeBytes { address in
+                reply.withUnsafeBytes { reply in
+                    _ = sendto(
+                        fd, reply.baseAddress, reply.count, Int32(MSG_NOSIGNAL),
+                        address.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(address.count))
+                }
+            }
         }
     }
 }

@@ -6,13 +6,20 @@ public enum Transport: Sendable {
     case tcp
 }
 
-/// Produces status reports (CHAOS TXT of the zone or a profile name) on demand: they change with every probe, so
-/// they are the one answer not prepared ahead.
+/// What a status source gives for one status name.
+public enum StatusAnswer: Sendable {
+    /// Encoded ahead (the zone's): the listener only copies it.
+    case prepared(PreparedStatus)
+    /// One string per TXT record, in order: encoded by whoever asked.
+    case lines([String])
+    /// Made on another thread, which answers the query itself: a listener writes nothing for it.
+    case elsewhere
+}
+
+/// Produces status reports (CHAOS TXT of the zone or a profile name). They change with every probe, so a profile's
+/// is made when asked for, by a source that runs off the listener threads.
 public protocol StatusSource: Sendable {
-    /// A status answer encoded ahead, when the source keeps one for `name` (the zone's): the listener only copies it.
-    func preparedStatus(for name: DomainName) -> PreparedStatus?
-    /// One string per TXT record, in order; made on demand.
-    func statusLines(for name: DomainName, clientSubnet: IPNetwork?) -> [String]
+    func status(for name: DomainName, clientSubnet: IPNetwork?) -> StatusAnswer
 }
 
 /// A CH TXT status answer encoded ahead, off the listener threads.
@@ -28,10 +35,26 @@ public struct PreparedStatus: Sendable {
 }
 
 /// What `DNSResponder.respond(to:into:...)` wrote.
-public struct WrittenResponse {
+public struct WrittenResponse: Sendable {
     public let length: Int
     /// -1 when the answer hands out no endpoint.
     public let endpointID: Int32
+    /// The status source answers this query from another thread (`StatusAnswer.elsewhere`): nothing was written.
+    public let isElsewhere: Bool
+
+    init(length: Int, endpointID: Int32) {
+        self.length = length
+        self.endpointID = endpointID
+        isElsewhere = false
+    }
+
+    private init(elsewhere: Void) {
+        length = 0
+        endpointID = -1
+        isElsewhere = true
+    }
+
+    static let elsewhere = WrittenResponse(elsewhere: ())
 }
 
 /// Turns one query packet into its response bytes: parse, look up the prepared answer, frame it.
@@ -90,15 +113,14 @@ public enum DNSResponder {
                     answer = .refused
                     break
                 }
-                if let prepared = status.preparedStatus(for: name) {
-                    answer = prepared.answer
-                    break
-                }
                 let network = subnet.flatMap {
                     IPNetwork(address: $0.address, prefixLength: Int($0.sourcePrefixLength))
                 }
-                answer = statusAnswer(
-                    name: name, lines: status.statusLines(for: name, clientSubnet: network), type: parsed.type)
+                switch status.status(for: name, clientSubnet: network) {
+                case .prepared(let prepared): answer = prepared.answer
+                case .lines(let lines): answer = statusAnswer(name: name, lines: lines, type: parsed.type)
+                case .elsewhere: return .elsewhere
+                }
             }
             return WrittenResponse(length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID)
         }
@@ -130,8 +152,8 @@ public enum DNSResponder {
         return v6.high == 0 && v6.low >> 32 == 0xffff
     }
 
-    /// Encoded per query: status is not prepared ahead, and is asked for rarely. REFUSED when there is nothing
-    /// to report or ldns cannot encode it.
+    /// Encoded when asked for: a profile's status is not prepared ahead, and is asked for rarely. REFUSED when
+    /// there is nothing to report or ldns cannot encode it.
     /// The question's type only fills the question ldns encodes behind; the sections fit TXT and ANY questions alike.
     static func statusAnswer(name: DomainName, lines: [String], type: UInt16) -> PreparedAnswer {
         guard !lines.isEmpty else { return .refused }

@@ -135,6 +135,38 @@ struct RawProtocolTests {
         }
     }
 
+    @Test("A profile's status, made off the listener threads, comes back with its ID over UDP and TCP")
+    func profileStatusFromTheStatusDesk() throws {
+        try Self.withServer { server in
+            let status = { (id: UInt16) in
+                DNSWire.query(id: id, name: "app.tm.example", type: RRType.txt, dnsClass: RRClass.chaos)
+            }
+            func check(_ reply: [UInt8]?, id: UInt16) throws {
+                let message = try DNSMessage(try #require(reply, "no status reply for \(id)"))
+                #expect(message.id == id)
+                #expect(message.rcode == RCode.noError)
+                #expect(message.answers.count >= 3, "summary and one line per endpoint")
+                #expect(message.answers.allSatisfy { $0.type == RRType.txt && $0.dnsClass == RRClass.chaos })
+            }
+            let udp = try server.udpClient()
+            for id in UInt16(0x71)...0x73 { try check(udp.exchange(status(id)), id: id) }
+            // Pipelined behind an ordinary query on one connection: both come back, in either order
+            // (RFC 7766 lets the status answer overtake or follow the other).
+            let tcp = try server.tcpClient()
+            defer { tcp.close() }
+            try tcp.sendRaw(TCPClient.frame(status(0x81)) + TCPClient.frame(NormalQuery.make(id: 0x82)))
+            var replies: [UInt16: [UInt8]] = [:]
+            for _ in 0..<2 {
+                guard let reply = tcp.receiveFramed(timeout: 2), reply.count >= 2 else { break }
+                replies[UInt16(reply[0]) << 8 | UInt16(reply[1])] = reply
+            }
+            try check(replies[0x81], id: 0x81)
+            #expect(NormalQuery.problem(with: replies[0x82], id: 0x82) == nil)
+            // The connection stays usable after a reply from the desk.
+            try check(try tcp.exchange(status(0x83)), id: 0x83)
+        }
+    }
+
     @Test("TCP: an idle connection is closed after about 10 s")
     func tcpIdleTimeout() throws {
         try Self.withServer { server in

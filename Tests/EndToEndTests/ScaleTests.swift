@@ -49,6 +49,13 @@ struct ScaleTests {
         let shown = lines.count - 2
         #expect(last.contains("truncated=\(Self.profileCount - shown) more"), "\(last), \(shown) shown")
         #expect(shown > 100)
+
+        // A profile's status among 20,000: its summary and its endpoint.
+        let profile = try server.dig(["p19999.tm.example", "TXT", "-c", "CH", "+time=2", "+tries=1"])
+        let profileLines = profile.answer.map(\.data)
+        #expect(profileLines.first?.hasPrefix("\"profile=p19999 method=Priority status=Online") == true, "\(profile)")
+        #expect(profileLines.count == 2, "\(profileLines.count) lines")
+        #expect(profileLines.last?.contains("endpoint=e priority=1 target=127.1.79.250") == true, "\(profileLines)")
     }
 }
 
