@@ -52,7 +52,9 @@
 # probes 2,000 endpoints (20 profiles x 100, every one a distinct HTTP URL, 10 s interval, answered by
 # bench/countserver.py on CPU 1), in saturated slices of 10 s (one probe round each) alternating with "edgetm p0" (the
 # main edgetm, nothing probed). us/query counts every thread of the process, the probe thread included; the probe
-# thread's own CPU and the probes the endpoints received are printed under the table. Target: at most +10 %.
+# thread's own CPU and the probes the endpoints received are printed under the table. Target: at most +10 %. The
+# target lines also give the listener threads' CPU per query alone (what answering costs, without the probe
+# thread's work, which is reported on its own).
 # Scaling phase (with --threads): edgetm --threads 1 and --threads 2, each loaded by two dnsperf processes at once.
 # With 4+ CPUs the server gets CPU 0 or CPUs 0-1 and the dnsperf processes CPUs 2 and 3; on this 2-CPU machine all
 # share both CPUs (the load generators are then the limit, and only the split of queries between the two listener
@@ -305,10 +307,22 @@ setup_ticks() {
     echo "$total"
 }
 
+# listener_ticks PID: utime+stime of the threads that answer DNS (named "udpN PORT" and "tcp PORT"); 0 for servers
+# without such threads (gdnsd, Knot).
+listener_ticks() {
+    local task total=0 comm
+    for task in /proc/"$1"/task/*; do
+        comm=$(cat "$task/comm" 2>/dev/null) || continue
+        [[ $comm == udp* || $comm == "tcp "* ]] || continue
+        total=$((total + $(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')))
+    done
+    echo "$total"
+}
+
 # sat_slice LABEL WORKLOAD ROUND: one saturated slice; adds to ACC and SATS.
 sat_slice() {
     local label=$1 w=$2 round=$3 key="$1|$2" port=${PORT_OF[$1]} pid=${PID_OF[$1]} out tries=0
-    local t0 t1 d0 d1 s0 s1 c0 c1 e0 e1 run other steal
+    local t0 t1 d0 d1 s0 s1 c0 c1 e0 e1 l0 l1 run other steal
     out=$WORK/out/$(tr ' ' _ <<<"$label")-w$w.sat$round.txt
     while :; do
         tries=$((tries + 1))
@@ -316,11 +330,11 @@ sat_slice() {
         read -r -a d0 <<<"$(udp_drops "$port")"
         read -r -a s0 <<<"$(cpu_snapshot)"
         children_ticks; c0=$CHILDREN_TICKS
-        t0=$(cpu_ticks "$pid") e0=$(setup_ticks "$pid")
+        t0=$(cpu_ticks "$pid") e0=$(setup_ticks "$pid") l0=$(listener_ticks "$pid")
         client "$out" taskset -c 1 dnsperf -B -d "$WORK/queries/w$w.bin" -s 127.0.0.1 -p "$port" \
             -c "$CLIENTS" -q "$OUTSTANDING" -b "$SOCKBUF" -t 1 -l "$SLICE" "${SAT_CAP[@]}" ||
             die "dnsperf failed: $(tail -3 "$out")"
-        t1=$(cpu_ticks "$pid") e1=$(setup_ticks "$pid")
+        t1=$(cpu_ticks "$pid") e1=$(setup_ticks "$pid") l1=$(listener_ticks "$pid")
         children_ticks; c1=$CHILDREN_TICKS
         read -r -a s1 <<<"$(cpu_snapshot)"
         read -r -a d1 <<<"$(udp_drops "$port")"
@@ -339,7 +353,8 @@ sat_slice() {
         fi
         break
     done
-    acc "$key|server" $((t1 - t0)); acc "$key|client" $((c1 - c0)); acc "$key|other" "$other"
+    acc "$key|server" $((t1 - t0)); acc "$key|listeners" $((l1 - l0)); acc "$key|client" $((c1 - c0))
+    acc "$key|other" "$other"
     acc "$key|steal" "$steal"; acc "$key|cpu0" $((s1[2] - s0[2]))
     acc "$key|srv_drops" $((d1[0] - d0[0])); acc "$key|cli_drops" $((d1[1] - d0[1] - (d1[0] - d0[0])))
     SATS[$key]+="sat=$out "
@@ -384,7 +399,7 @@ emit_row() {
     local label=$1 w=$2 key="$1|$2"
     # shellcheck disable=SC2086 # the lists of sat=FILE / lat=FILE words
     python3 "$HERE/report.py" row "$label" "$w" ${SATS[$key]} ${LATS[$key]:-} \
-        "server_ticks=${ACC[$key|server]}" "client_ticks=${ACC[$key|client]}" "other_ticks=${ACC[$key|other]}" \
+        "server_ticks=${ACC[$key|server]}" "listener_ticks=${ACC[$key|listeners]:-0}" "client_ticks=${ACC[$key|client]}" "other_ticks=${ACC[$key|other]}" \
         "steal_ticks=${ACC[$key|steal]}" "cpu0_ticks=${ACC[$key|cpu0]}" "clk_tck=$CLK_TCK" \
         "srv_drops=${ACC[$key|srv_drops]}" "cli_drops=${ACC[$key|cli_drops]}" \
         "slice_ticks=${SLICE_TICKS[$key]%,}" "lat_other_ticks=${ACC[$key|lat_other]:-0}" \

@@ -22,7 +22,7 @@ WORKLOADS = {
 EXPECTED_RCODES = {"1": {"NOERROR"}, "2": {"NXDOMAIN"}, "3": {"NOERROR"}, "4": {"NOERROR", "NXDOMAIN"}}
 FIELDS = ["server", "workload", "us_per_q", "spread", "cpu0_us_per_q", "qps", "completed", "lost", "srv_pct", "cli_pct",
           "other_pct", "steal_pct", "srv_drops", "cli_drops", "rcodes", "p50", "p99", "p999", "lat_n", "lat_lost",
-          "lat_rcodes", "p99_spread", "lat_other_pct"]
+          "lat_rcodes", "p99_spread", "lat_other_pct", "listener_us_per_q"]
 
 
 def stat(text, label):
@@ -86,6 +86,8 @@ def row(argv):
             out["us_per_q"] = "%.3f" % (seconds("server_ticks") * 1e6 / completed)
             if len(per_slice) > 1:  # half the range of the slices' us/query, in % of the whole
                 out["spread"] = "%.0f" % (50 * (max(per_slice) - min(per_slice)) / float(out["us_per_q"]))
+            if float(kv.get("listener_ticks", 0)) > 0:
+                out["listener_us_per_q"] = "%.3f" % (seconds("listener_ticks") * 1e6 / completed)
             if "cpu0_ticks" in kv:
                 out["cpu0_us_per_q"] = "%.3f" % (seconds("cpu0_ticks") * 1e6 / completed)
         if run_time:
@@ -250,6 +252,10 @@ edgetm/it: edgetm's value / that server's (below 1: edgetm cheaper or faster).""
             print("  %-20s us/query %s -> %s: %s" % (
                 f"{w} {WORKLOADS[w]}", idle["us_per_q"], busy["us_per_q"],
                 fmt_ratio(ratio(busy["us_per_q"], idle["us_per_q"]), 1.10)))
+            if idle.get("listener_us_per_q") and busy.get("listener_us_per_q"):
+                print("  %-20s listener threads only: us/query %s -> %s: %s" % (
+                    "", idle["listener_us_per_q"], busy["listener_us_per_q"],
+                    fmt_ratio(ratio(busy["listener_us_per_q"], idle["listener_us_per_q"]), 1.10)))
     if notes:
         print()
         for n in notes:
