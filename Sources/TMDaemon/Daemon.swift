@@ -210,7 +210,9 @@ public final class Daemon {
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
     private func reload(publisher: Publisher) {
         defer { Self.returnFreedMemorySoon() }
+        let started = monotonicSeconds()
         let result = ConfigLoader.load(directory: options.configDirectory)
+        let loaded = monotonicSeconds()
         for warning in result.warnings { logger.warning("\(warning)") }
         guard let configuration = result.configuration else {
             for error in result.errors { logger.error("\(error)") }
@@ -227,7 +229,13 @@ public final class Daemon {
             logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])
             return
         }
-        logger.notice("reloaded", metadata: ["profiles": "\(configuration.profiles.count)"])
+        logger.notice(
+            "reloaded",
+            metadata: [
+                "profiles": "\(configuration.profiles.count)",
+                "load.seconds": "\(Self.seconds(loaded - started))",
+                "apply.seconds": "\(Self.seconds(monotonicSeconds() - loaded))",
+            ])
     }
 
     /// Once every listener has moved to the new snapshot (they look at least once a second), the memory of the old
@@ -238,6 +246,8 @@ public final class Daemon {
             returnFreedMemory()
         }
     }
+
+    private static func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
 
     /// Probes and TCP clients each hold a descriptor: take the hard limit rather than the soft 1024.
     static func raiseFileLimit() {

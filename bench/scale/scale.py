@@ -8,7 +8,8 @@ For each shape and N it measures, with the release binary:
   rss         resident memory 3 s after ready;
   reload      SIGHUP to the zone status showing the next generation, median of --reloads; during every reload a
               client sends --qps queries a second over random profile names and checks every answer (lost, wrong);
-  rss10       resident memory 2 s after the last reload;
+  rss10       resident memory 2 s and 6 s after the last reload (edgetm gives freed memory back 1.5 s after a
+              reload, once every listener has left the old snapshot; the 6 s figure is the steady state);
   status      CH TXT of the zone over TCP and of one profile over UDP: milliseconds, and whether the zone answer
               ends with the truncated= line.
 """
@@ -273,6 +274,8 @@ def measure(binary, shape, count, reloads, qps, work):
         row["reload_max_s"] = max(times) if times else float("nan")
         row["queries"], row["lost"], row["wrong"] = sent, lost, wrong
         time.sleep(2)
+        row["rss10_early_mib"] = rss_mib(server.pid)
+        time.sleep(4)
         row["rss10_mib"] = rss_mib(server.pid)
         row["zone_ms"], lines = tcp_status(port, "tm.example")
         row["truncated"] = bool(lines) and lines[-1].startswith("truncated=")
@@ -313,16 +316,17 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nedgetm at scale ({binary}); {os.cpu_count()} CPUs; reloads under {args.qps} checked q/s\n")
     header = ("shape     profiles endpoints  check s  MiB  first s ready s  RSS MiB  reload s (max)   "
-              "queries lost wrong  RSS MiB after reloads  zone ms trunc  profile ms")
+              "queries lost wrong  RSS MiB after reloads 2 s/6 s  zone ms trunc  profile ms")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['shape']:9} {r['profiles']:8} {r['endpoints']:9} {r['check_s']:8.2f} {r['check_mib']:4.0f} "
               f"{r['first_s']:8.2f} {r['ready_s']:7.2f} {r['rss_mib']:8.0f} {r['reload_s']:8.2f} ({r['reload_max_s']:.2f}) "
-              f"{r['queries']:9} {r['lost']:4} {r['wrong']:5}  {r['rss10_mib']:21.0f} {r['zone_ms']:8.1f} "
+              f"{r['queries']:9} {r['lost']:4} {r['wrong']:5}  {r['rss10_early_mib']:21.0f}/{r['rss10_mib']:<5.0f} "
+              f"{r['zone_ms']:8.1f} "
               f"{'yes' if r['truncated'] else 'no':>5} {r['profile_ms']:11.1f}")
     print("\ntargets at 20,000: check <= 2 s; first answer <= 3 s; reload <= 3 s with 0 lost and 0 wrong; "
-          "RSS <= 250 MiB, no growth over the reloads")
+          "RSS <= 250 MiB, no growth over the reloads (steady: the 6 s figure)")
 
 
 if __name__ == "__main__":
