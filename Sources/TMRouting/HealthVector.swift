@@ -1,7 +1,10 @@
 /// The health monitor's verdict on every endpoint (`checkingEndpoint`, `online` or `degraded`), indexed by
-/// `Endpoint.id`. Immutable once published; the health module is its only writer.
+/// `Endpoint.id`, and the operator's overrides, which routing applies over the verdicts. Immutable once published;
+/// the health module writes the verdicts, the publisher the overrides.
 public struct HealthVector: Sendable, Hashable {
     public private(set) var verdicts: [MonitorStatus]
+    /// By endpoint id; empty unless an operator set admin state.
+    public var overrides: [Int: AdminOverride] = [:]
 
     /// Every endpoint still `checkingEndpoint`: the state before the first probe round.
     public init(endpointCount: Int) { verdicts = Array(repeating: .checkingEndpoint, count: endpointCount) }
@@ -22,10 +25,12 @@ public struct HealthVector: Sendable, Hashable {
         }
     }
 
-    /// The monitor status of an endpoint that is not nested: the verdict combined with configuration.
+    /// The monitor status of an endpoint that is not nested: the verdict combined with configuration, and an
+    /// admin override above both but below a disabled profile or endpoint.
     public func status(of endpoint: Endpoint, in profile: Profile) -> MonitorStatus {
         if !profile.isEnabled { return .inactive }
         if !endpoint.isEnabled { return .disabled }
+        if let override = overrides[endpoint.id] { return override.action.status }
         if endpoint.alwaysServe { return .unmonitored }
         return self[endpoint.id]
     }

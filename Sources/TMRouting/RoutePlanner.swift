@@ -28,7 +28,9 @@ struct RoutePlanner {
         if let known = knownStatuses[index] { return known }
         let profile = profiles[index]
         let statuses = profile.endpoints.map { endpoint -> MonitorStatus in
-            guard profile.isEnabled, endpoint.isEnabled, let nested = endpoint.nested else {
+            guard profile.isEnabled, endpoint.isEnabled, health.overrides[endpoint.id] == nil,
+                let nested = endpoint.nested
+            else {
                 return health.status(of: endpoint, in: profile)
             }
             return nestedStatus(nested)
@@ -46,7 +48,10 @@ struct RoutePlanner {
         }
         let child = profiles[childIndex]
         let childStatuses = statuses(of: childIndex)
-        guard child.endpoints.contains(where: \.isEnabled) else { return .stopped }
+        // A drained endpoint counts as disabled here too.
+        guard zip(child.endpoints, childStatuses).contains(where: { $0.isEnabled && $1 != .disabled }) else {
+            return .stopped
+        }
         var online = (all: 0, v4: 0, v6: 0)
         var usable = (all: 0, v4: 0, v6: 0)
         for (candidate, status) in zip(child.endpoints, childStatuses) where candidate.isEnabled {
@@ -70,7 +75,10 @@ struct RoutePlanner {
         }
         guard profile.isEnabled else { return chose(.profileDisabled, then: .noData) }
         let statuses = statuses(of: index)
-        let eligible = profile.endpoints.indices.filter { profile.endpoints[$0].isEnabled && statuses[$0] != .stopped }
+        // Disabled by configuration or drained by an operator: never answered, not even when failing open.
+        let eligible = profile.endpoints.indices.filter {
+            profile.endpoints[$0].isEnabled && statuses[$0] != .stopped && statuses[$0] != .disabled
+        }
         guard let first = eligible.first else { return chose(.noEndpoints, then: .noData) }
         let available = eligible.filter { statuses[$0].isServable }
         let failOpen = available.isEmpty
@@ -116,7 +124,8 @@ struct RoutePlanner {
         case .geographic:
             // The matched endpoint is returned whatever its health, as in Azure: the child profile fails over.
             var table: [String: RoutePlan.GeographicChoice] = [:]
-            for (position, endpoint) in profile.endpoints.enumerated() where endpoint.isEnabled {
+            for (position, endpoint) in profile.endpoints.enumerated()
+            where endpoint.isEnabled && statuses[position] != .disabled {
                 let stopped = statuses[position] == .stopped
                 let choice = RoutePlan.GeographicChoice(
                     endpoint: endpoint.id, isStopped: stopped,
