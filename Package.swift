@@ -33,17 +33,19 @@ let package = Package(
             ]
         ),
         .target(name: "TMStatus", dependencies: ["TMRouting", "TMHealth"]),
+        // The control socket's messages and client, shared by the daemon and `edgetm admin`.
+        .target(name: "TMControl", dependencies: ["TMRouting"]),
         .target(
             name: "TMDaemon",
             dependencies: [
-                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "TMSystem", "CSocketShim",
+                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "TMSystem", "TMControl", "CSocketShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "edgetm",
             dependencies: [
-                "TMDaemon", "TMConfig",
+                "TMDaemon", "TMConfig", "TMControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

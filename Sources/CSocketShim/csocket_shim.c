@@ -122,3 +122,11 @@ int csock_allowed_cpu_count(void) {
 void csock_return_freed_memory(void) {
     (void)malloc_trim(0);
 }
+
+int csock_peer_uid(int fd, uint32_t *uid) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *uid = (uint32_t)credentials.uid;
+    return 0;
+}

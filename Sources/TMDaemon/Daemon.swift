@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TMConfig
+import TMControl
 import TMHealth
 import TMRouting
 import TMSystem
@@ -17,6 +18,8 @@ public struct DaemonOptions: Sendable {
     public var listenOverride: [ListenAddress]
     /// UDP listener threads per address, each on its own SO_REUSEPORT socket.
     public var udpThreads: Int
+    /// The control socket's path; nil: `ControlSocketPath.forDaemon`'s rule.
+    public var controlPath: String?
 
     public init(
         configDirectory: String, listenOverride: [ListenAddress] = [],
@@ -55,7 +58,7 @@ public final class Daemon {
 
         // Started in a function of its own, so that the first configuration is not held here for the whole run:
         // after a reload only the publisher's snapshot keeps one.
-        guard let (publisher, monitor) = start() else { return 1 }
+        guard let (publisher, monitor, control) = start() else { return 1 }
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
@@ -66,6 +69,7 @@ public final class Daemon {
             } else {
                 notifier.notify("STOPPING=1")
                 logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                control?.remove()
                 monitor.stop()
                 publisher.stop(within: 2)
                 return 0
@@ -75,7 +79,7 @@ public final class Daemon {
 
     /// Loads the configuration, restores saved health, builds the first snapshot, binds the listeners, starts
     /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails.
-    private func start() -> (Publisher, HealthMonitor)? {
+    private func start() -> (Publisher, HealthMonitor, ControlServer?)? {
         guard let configuration = load(reason: "start") else { return nil }
         Self.raiseFileLimit()
         let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
@@ -83,12 +87,10 @@ public final class Daemon {
         let publisher: Publisher
         do {
             monitor = try HealthMonitor(logger: logger)
-            let health = monitor.configure(
-                configuration.profiles, generation: 0,
-                restoring: restoredHealth(
-                    stateFile, maxAge: configuration.stateMaxAgeSeconds))
+            let (saved, admin) = restoredState(stateFile, maxAge: configuration.stateMaxAgeSeconds)
+            let health = monitor.configure(configuration.profiles, generation: 0, restoring: saved)
             publisher = try Publisher(
-                configuration: configuration, health: health,
+                configuration: configuration, health: health, admin: admin,
                 builder: SnapshotBuilder(identity: identity), monitor: monitor,
                 stateFile: stateFile, logger: logger)
         } catch {
@@ -123,12 +125,30 @@ public final class Daemon {
             ])
         publisher.start()
         desk.start()
+        let control = startControl(publisher: publisher)
         startNamedThread("probes") {
             monitor.run { publisher.healthChanged($0) }
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
-        return (publisher, monitor)
+        return (publisher, monitor, control)
+    }
+
+    /// The control socket for `edgetm admin`; without it DNS is still served (admin commands then say the daemon
+    /// is not running), so a failure is logged, not fatal.
+    private func startControl(publisher: Publisher) -> ControlServer? {
+        let path = ControlSocketPath.forDaemon(
+            explicit: options.controlPath, configDirectory: options.configDirectory,
+            environment: ProcessInfo.processInfo.environment)
+        do {
+            let control = try ControlServer(path: path, publisher: publisher)
+            control.start()
+            logger.notice("control socket", metadata: ["path": "\(path)"])
+            return control
+        } catch {
+            logger.error("no control socket; edgetm admin cannot reach this server", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     private func load(reason: String) -> Configuration? {
@@ -146,20 +166,25 @@ public final class Daemon {
         return result.configuration
     }
 
-    private func restoredHealth(_ stateFile: StateFile, maxAge: Double) -> [SavedHealth] {
+    private func restoredState(_ stateFile: StateFile, maxAge: Double) -> ([SavedHealth], [AdminEntry]) {
+        let (saved, admin): ([SavedHealth], [AdminEntry])
         switch stateFile.read(maxAge: maxAge) {
-        case .restored(let saved):
+        case .restored(let health, let entries):
             logger.notice(
                 "restored endpoint health",
                 metadata: [
-                    "endpoints": "\(saved.count)",
+                    "endpoints": "\(health.count)",
                     "state.file": "\(stateFile.url.path)",
                 ])
-            return saved
-        case .ignored(let reason):
+            (saved, admin) = (health, entries)
+        case .ignored(let reason, let entries):
             logger.warning("starting without saved health", metadata: ["reason": "\(reason)"])
-            return []
+            (saved, admin) = ([], entries)
         }
+        if !admin.isEmpty {
+            logger.notice("restored admin state", metadata: ["entries": "\(admin.count)"])
+        }
+        return (saved, admin)
     }
 
     private func startListeners(on addresses: [ListenAddress], context: ListenerContext) throws {

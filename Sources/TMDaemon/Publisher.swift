@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import TMConfig
+import TMControl
 import TMHealth
 import TMRouting
 import TMStatus
@@ -25,6 +26,8 @@ final class Publisher: Sendable {
         case reload(Configuration, done: @Sendable (Bool) -> Void)
         /// A reload whose configuration the loader refused: nothing changes but the zone status's reload line.
         case reloadRefused(errorCount: Int)
+        /// From the control socket: applied at once, answered with what it changed.
+        case admin(ControlRequest, by: String, done: @Sendable (ControlReply) -> Void)
         case stop(done: @Sendable () -> Void)
     }
 
@@ -36,16 +39,18 @@ final class Publisher: Sendable {
 
     /// The first snapshot is built here, before any listener starts; throws when its answers cannot be encoded.
     init(
-        configuration: Configuration, health: HealthVector, builder: SnapshotBuilder, monitor: HealthMonitor,
-        stateFile: StateFile, logger: Logger
+        configuration: Configuration, health: HealthVector, admin: [AdminEntry], builder: SnapshotBuilder,
+        monitor: HealthMonitor, stateFile: StateFile, logger: Logger
     ) throws(AnswerEncodingError) {
         var builder = builder
-        let snapshot = try builder.build(configuration, health: health)
+        var worker = Worker(
+            builder: builder, monitor: monitor, stateFile: stateFile, logger: logger, admin: AdminTable(entries: admin))
+        let snapshot = try builder.build(
+            configuration, health: worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles)))
         store = SnapshotStore(snapshot)
-        worker = Mutex(
-            Worker(
-                builder: builder, store: store, board: board, monitor: monitor, stateFile: stateFile, logger: logger))
-        worker.withLock { worker in
+        worker.attach(builder: builder, store: store, board: board)
+        self.worker = Mutex(worker)
+        self.worker.withLock { worker in
             worker.logAnswers(of: snapshot, previous: nil)
             worker.postZoneStatus()
         }
@@ -73,6 +78,19 @@ final class Publisher: Sendable {
         return outcome.withLock { $0 } ?? false
     }
 
+    /// An admin command from the control socket; waits at most `seconds` for the publisher to apply it.
+    func admin(_ request: ControlRequest, by: String, within seconds: Double = 5) -> ControlReply {
+        let reply = Mutex<ControlReply?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        enqueue(
+            .admin(request, by: by) { answer in
+                reply.withLock { $0 = answer }
+                done.signal()
+            })
+        _ = done.wait(timeout: .now() + seconds)
+        return reply.withLock { $0 } ?? ControlReply(error: "edgetm did not apply the command within \(Int(seconds)) s")
+    }
+
     /// A reload the loader refused (the errors are logged by the caller): shown in the zone status.
     func reloadRefused(errorCount: Int) { enqueue(.reloadRefused(errorCount: errorCount)) }
 
@@ -91,13 +109,18 @@ final class Publisher: Sendable {
     private func run() {
         while true {
             // Checked before waiting, so that a stream of events never holds the state file back.
-            let due = worker.withLock { $0.stateFileDue }
-            if let due, due <= monotonicSeconds() {
+            let now = monotonicSeconds()
+            let (stateDue, adminDue) = worker.withLock { ($0.stateFileDue, $0.adminExpiryDue(now: now)) }
+            if let stateDue, stateDue <= now {
                 worker.withLock { $0.writeStateFile(now: monotonicSeconds()) }
                 continue
             }
-            if let due {
-                guard wakeup.wait(timeout: .now() + (due - monotonicSeconds())) == .success else { continue }
+            if let adminDue, adminDue <= now {
+                worker.withLock { $0.expireAdmin() }
+                continue
+            }
+            if let due = [stateDue, adminDue].compactMap({ $0 }).min() {
+                guard wakeup.wait(timeout: .now() + (due - now)) == .success else { continue }
             } else {
                 wakeup.wait()
             }
@@ -123,8 +146,11 @@ final class Publisher: Sendable {
 /// The publisher thread's state: touched only by that thread (the mutex around it is never contended).
 private struct Worker {
     var builder: SnapshotBuilder
-    let store: SnapshotStore
-    let board: StatusBoard
+    // Set by `attach` once the first snapshot exists; the worker runs only after that.
+    private var storeSlot: SnapshotStore?
+    private var boardSlot: StatusBoard?
+    var store: SnapshotStore { storeSlot! }
+    var board: StatusBoard { boardSlot! }
     let monitor: HealthMonitor
     let stateFile: StateFile
     let logger: Logger
@@ -134,17 +160,37 @@ private struct Worker {
     private var unsavedSince: Double?
     private var lastChange = 0.0
     private var lastWrite = -Double.infinity
+    private var admin: AdminTable
+    /// `admin` resolved for the configuration that serves: laid over every health vector from the monitor.
+    private var overrides: [Int: AdminOverride] = [:]
 
-    init(
-        builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard, monitor: HealthMonitor,
-        stateFile: StateFile, logger: Logger
-    ) {
+    init(builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger, admin: AdminTable) {
         self.builder = builder
-        self.store = store
-        self.board = board
         self.monitor = monitor
         self.stateFile = stateFile
         self.logger = logger
+        self.admin = admin
+    }
+
+    mutating func attach(builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard) {
+        self.builder = builder
+        storeSlot = store
+        boardSlot = board
+    }
+
+    /// Resolves the admin state for `profiles` (forgetting, with a log line, entries that name nothing there) and
+    /// lays it over `health`.
+    mutating func applyingAdmin(to health: HealthVector, in profiles: ProfileSet) -> HealthVector {
+        _ = admin.expire(at: Date())
+        let (resolved, unknown) = admin.resolved(in: profiles)
+        for entry in unknown {
+            logger.notice("admin state dropped: no such endpoint any more", metadata: Self.metadata(entry))
+        }
+        admin.remove(unknown)
+        overrides = resolved
+        var health = health
+        health.overrides = resolved
+        return health
     }
 
     /// When the state file should be written next; nil while nothing is unsaved.
@@ -163,7 +209,9 @@ private struct Worker {
             case .health(let report):
                 // A report computed for a configuration that is gone is dropped.
                 guard report.generation == generation else { continue }
-                pending = (report.health, (pending?.changed ?? []).union(report.changed))
+                var health = report.health
+                health.overrides = overrides
+                pending = (health, (pending?.changed ?? []).union(report.changed))
             case .reload(let configuration, let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
                 pending = nil
@@ -174,6 +222,10 @@ private struct Worker {
             case .reloadRefused(let errorCount):
                 lastReload = ReloadRecord(time: Date(), succeeded: false, errorCount: errorCount)
                 postZoneStatus()
+            case .admin(let request, let by, let done):
+                if let pending { apply(pending.health, changed: pending.changed) }
+                pending = nil
+                done(handleAdmin(request, by: by))
             case .stop(let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
                 if unsavedSince != nil { writeStateFile(now: monotonicSeconds()) }
@@ -208,7 +260,9 @@ private struct Worker {
     private mutating func reload(_ configuration: Configuration) -> Bool {
         let old = store.snapshot
         generation += 1
-        let health = monitor.configure(configuration.profiles, generation: generation)
+        let profiles = ProfileSet(configuration.profiles)
+        let health = applyingAdmin(
+            to: monitor.configure(configuration.profiles, generation: generation), in: profiles)
         do {
             let snapshot = try builder.build(configuration, health: health, previous: old)
             store.publish(snapshot)
@@ -219,6 +273,7 @@ private struct Worker {
             logger.error("\(error)")
             generation += 1
             monitor.configure(old.configuration.profiles, generation: generation)
+            overrides = admin.resolved(in: old.routing.profiles).overrides
             return false
         }
     }
@@ -242,10 +297,80 @@ private struct Worker {
         unsavedSince = nil
         lastWrite = now
         do {
-            try stateFile.write(monitor.savedHealth())
+            try stateFile.write(monitor.savedHealth(), admin: admin.entries)
         } catch {
             logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// When, on the monotonic clock, the next admin entry expires.
+    func adminExpiryDue(now: Double) -> Double? {
+        admin.nextExpiry.map { now + max(0, $0.timeIntervalSinceNow) }
+    }
+
+    mutating func expireAdmin() {
+        let expired = admin.expire(at: Date())
+        for entry in expired { logger.notice("admin state expired", metadata: Self.metadata(entry)) }
+        if !expired.isEmpty { republishAdmin() }
+    }
+
+    private mutating func handleAdmin(_ request: ControlRequest, by: String) -> ControlReply {
+        let profiles = store.snapshot.routing.profiles
+        let result: Result<[AdminEntry], ControlError>
+        switch request.command {
+        case .list:
+            return ControlReply(entries: admin.entries)
+        case .clear:
+            guard let profile = request.profile, let endpoint = request.endpoint else {
+                return ControlReply(error: "clear needs a profile and an endpoint")
+            }
+            result = admin.clear(profile: profile, endpoint: endpoint)
+        case .drain, .forceUp, .forceDown:
+            guard let action = request.command.action, let profile = request.profile, let endpoint = request.endpoint
+            else { return ControlReply(error: "\(request.command.rawValue) needs a profile and an endpoint") }
+            if let seconds = request.seconds, !(seconds > 0) {
+                return ControlReply(error: "the duration must be more than 0 seconds")
+            }
+            result = admin.set(
+                action, profile: profile, endpoint: endpoint, until: request.seconds.map { Date() + $0 },
+                reason: request.reason, by: by, in: profiles)
+        }
+        switch result {
+        case .failure(let error):
+            return ControlReply(error: error.description)
+        case .success(let entries):
+            let message = request.command == .clear ? "admin state cleared" : "admin state set"
+            for entry in entries {
+                var metadata = Self.metadata(entry)
+                if request.command == .clear { metadata["by"] = "\(by)" }
+                logger.notice("\(message)", metadata: metadata)
+            }
+            republishAdmin()
+            return ControlReply(entries: entries)
+        }
+    }
+
+    /// The serving snapshot again with the admin state as it is now; only endpoints whose override changed are
+    /// planned again.
+    private mutating func republishAdmin() {
+        let health = store.snapshot.routing.health
+        let before = overrides
+        overrides = admin.resolved(in: store.snapshot.routing.profiles).overrides
+        let changed = Set(before.keys).union(overrides.keys).filter { before[$0] != overrides[$0] }
+        var updated = health
+        updated.overrides = overrides
+        apply(updated, changed: changed)
+        markUnsaved()
+    }
+
+    private static func metadata(_ entry: AdminEntry) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "profile": "\(entry.profile)", "endpoint": "\(entry.endpoint)",
+            "admin": "\(entry.override.action.rawValue)", "by": "\(entry.override.by)",
+        ]
+        if let reason = entry.override.reason { metadata["reason"] = "\(reason)" }
+        if let until = entry.override.until { metadata["until"] = "\(ISO8601DateFormatter().string(from: until))" }
+        return metadata
     }
 
     /// One line per profile whose answer or reason differs from `previous` (matched by profile name); every

@@ -28,12 +28,13 @@ struct SnapshotBuilder {
     }
 
     /// After a health change: only the profiles holding a changed endpoint, and those nesting them, are planned and
-    /// encoded again. Also the profiles whose route changed; nil when none did (nothing to publish).
+    /// encoded again. Also the profiles whose route changed; nil when none did and the admin state is the same
+    /// (nothing to publish: an admin change that moves no answer is still published, for status to show it).
     mutating func update(_ snapshot: ServingSnapshot, health: HealthVector, changed endpoints: Set<Int>)
         throws(AnswerEncodingError) -> (snapshot: ServingSnapshot, changed: [Int])?
     {
         let (routing, changed) = snapshot.routing.updating(health: health, endpoints: endpoints)
-        guard !changed.isEmpty else { return nil }
+        guard !changed.isEmpty || health.overrides != snapshot.routing.health.overrides else { return nil }
         let serial = nextSerial()
         let table = try snapshot.table.updating(routing: routing, changed: changed, serial: serial)
         return (

@@ -1,11 +1,14 @@
 import Foundation
+import TMControl
 import TMHealth
 
-/// Endpoint health kept across restarts: written atomically (write, then rename) on every change.
+/// Endpoint health and admin state kept across restarts: written atomically (write, then rename) on every change.
 struct StateFile: Sendable {
     struct Document: Codable {
         var written: Date
         var endpoints: [SavedHealth]
+        /// Absent in files written before admin state existed.
+        var admin: [AdminEntry]?
     }
 
     let url: URL
@@ -27,32 +30,36 @@ struct StateFile: Sendable {
     }
 
     enum ReadOutcome {
-        case restored([SavedHealth])
-        /// Not used, with the reason (missing, unreadable, corrupt, too old): a warning, never a failure.
-        case ignored(String)
+        /// The saved health, and the admin state.
+        case restored([SavedHealth], admin: [AdminEntry])
+        /// Health not used, with the reason (missing, unreadable, corrupt, too old): a warning, never a failure.
+        /// An operator's admin state is kept however old the file is (its entries carry their own end).
+        case ignored(String, admin: [AdminEntry])
     }
 
     func read(maxAge: Double, now: Date = Date()) -> ReadOutcome {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            return .ignored("no state file at \(url.path)")
+            return .ignored("no state file at \(url.path)", admin: [])
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let document = try? decoder.decode(Document.self, from: data) else {
-            return .ignored("state file \(url.path) is not valid; starting without it")
+            return .ignored("state file \(url.path) is not valid; starting without it", admin: [])
         }
         let age = now.timeIntervalSince(document.written)
         guard age >= 0, age < maxAge else {
-            return .ignored("state file \(url.path) was written \(Int(age)) s ago, more than stateMaxAgeSeconds")
+            return .ignored(
+                "state file \(url.path) was written \(Int(age)) s ago, more than stateMaxAgeSeconds",
+                admin: document.admin ?? [])
         }
-        return .restored(document.endpoints)
+        return .restored(document.endpoints, admin: document.admin ?? [])
     }
 
-    func write(_ endpoints: [SavedHealth], now: Date = Date()) throws {
+    func write(_ endpoints: [SavedHealth], admin: [AdminEntry], now: Date = Date()) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(Document(written: now, endpoints: endpoints))
+        let data = try encoder.encode(Document(written: now, endpoints: endpoints, admin: admin))
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         try data.write(to: temporary)
         guard rename(temporary.path, url.path) == 0 else {

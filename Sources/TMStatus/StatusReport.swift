@@ -175,6 +175,11 @@ public enum StatusReport {
         }
         fields.append(endpoint.nested.map { "child=\($0.profile)" } ?? "target=\(endpoint.target)")
         fields.append("status=\(input.routing[profile: index].statuses[position].rawValue)")
+        if let admin = input.routing.health.overrides[endpoint.id] {
+            fields.append("admin=\(admin.action.rawValue) by=\(admin.by.replacingOccurrences(of: " ", with: "_"))")
+            if let reason = admin.reason { fields.append("reason=\(reason.replacingOccurrences(of: " ", with: "_"))") }
+            if let until = admin.until { fields.append("until=\(timestamp(until))") }
+        }
         if let since = health?.since { fields.append("since=\(timestamp(since))") }
         if let last = health?.lastResult {
             fields.append("last=\(last.description.replacingOccurrences(of: " ", with: "_"))")

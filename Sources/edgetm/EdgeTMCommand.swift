@@ -10,7 +10,7 @@ struct EdgeTMCommand: ParsableCommand {
         commandName: "edgetm",
         abstract: "An authoritative DNS traffic manager for edge deployments.",
         version: Daemon.version,
-        subcommands: [Serve.self, Check.self]
+        subcommands: [Serve.self, Check.self, Admin.self]
     )
 }
 
@@ -38,6 +38,13 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(
+        name: .long,
+        help:
+            "The control socket for edgetm admin (default: $RUNTIME_DIRECTORY/control under systemd, else DIR/.control)."
+    )
+    var control: String?
+
     func validate() throws {
         if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be 1 to 64") }
         for text in listen where ListenAddress(text) == nil {
@@ -54,6 +61,7 @@ struct Serve: ParsableCommand {
         }
         var options = DaemonOptions(configDirectory: config, listenOverride: listen.compactMap(ListenAddress.init))
         if let threads { options.udpThreads = max(1, threads) }
+        options.controlPath = control
         let status = Daemon(options: options, logger: Logger(label: "edgetm")).run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -116,7 +116,7 @@ struct SystemdTests {
         let text = try String(contentsOf: unit, encoding: .utf8)
         for line in [
             "Type=notify", "WatchdogSec=", "ExecStartPre=/usr/local/bin/edgetm check",
-            "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=edgetm",
+            "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=edgetm", "RuntimeDirectory=edgetm",
             "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "NoNewPrivileges=yes",
         ] {
             #expect(text.contains(line), "\(line)")

@@ -34,4 +34,8 @@ int csock_allowed_cpu_count(void);
 /// malloc_trim(0): returns memory the allocator keeps free in any arena to the system (not visible through
 /// Swift's Glibc module).
 void csock_return_freed_memory(void);
+
+/// The user id of the process at the other end of a connected Unix socket (SO_PEERCRED's struct ucred needs
+/// _GNU_SOURCE); 0 on success, -1 with errno set.
+int csock_peer_uid(int fd, uint32_t *uid);
 #endif
