@@ -37,6 +37,8 @@ enum MonitorConfigReader {
             }
         }
         config.toleratedFailures = reader.integer("toleratedNumberOfFailures", in: 0...9).map { Int($0) } ?? 3
+        // edgetm's anti-flap rule; 10 bounds how long a recovered endpoint can be kept out, like Azure's 9 failures.
+        config.requiredSuccesses = reader.integer("requiredSuccesses", in: 1...10).map { Int($0) } ?? 1
         config.expectedStatusCodes = readStatusRanges(reader) ?? [200...200]
         config.customHeaders = readHeaders(reader) ?? []
         config.verifyCertificate = reader.bool("verifyCertificate") ?? false

@@ -95,6 +95,20 @@ struct ProfileLoadingTests {
         #expect(monitor.timeoutSeconds == 10)
         #expect(monitor.toleratedFailures == 3)
         #expect(monitor.expectedStatusCodes == [200...200])
+        // edgetm's extension defaults to Azure's behaviour: one success recovers.
+        #expect(monitor.requiredSuccesses == 1)
+    }
+
+    @Test(arguments: [1, 3, 10])
+    func requiredSuccessesLoads(_ count: Int) throws {
+        let profile = ConfigFixture.app.replacingOccurrences(
+            of: #""toleratedNumberOfFailures": 2"#,
+            with: #""toleratedNumberOfFailures": 2, "requiredSuccesses": \#(count)"#)
+        let fixture = try ConfigFixture(profiles: ["app.json": profile])
+        defer { fixture.remove() }
+        let result = fixture.load()
+        #expect(result.issues.isEmpty, "\(result.issues)")
+        #expect(result.configuration?.profiles.first?.monitor.requiredSuccesses == count)
     }
 
     @Test func disabledStatusesLoad() throws {

@@ -107,6 +107,20 @@ struct ProfileValidationTests {
             old: #""toleratedNumberOfFailures": 2"#, new: #""toleratedNumberOfFailures": 10"#,
             expected: ["\(file): properties.monitorConfig.toleratedNumberOfFailures: 10 is out of range 0...9"]),
         Case(
+            old: #""toleratedNumberOfFailures": 2"#, new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": 0"#,
+            expected: ["\(file): properties.monitorConfig.requiredSuccesses: 0 is out of range 1...10"]),
+        Case(
+            old: #""toleratedNumberOfFailures": 2"#, new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": 11"#,
+            expected: ["\(file): properties.monitorConfig.requiredSuccesses: 11 is out of range 1...10"]),
+        Case(
+            old: #""toleratedNumberOfFailures": 2"#,
+            new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": "3""#,
+            expected: [#"\#(file): properties.monitorConfig.requiredSuccesses: must be a whole number, not "3""#]),
+        Case(
+            old: #""toleratedNumberOfFailures": 2"#,
+            new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": 2.5"#,
+            expected: ["\(file): properties.monitorConfig.requiredSuccesses: must be a whole number, not 2.5"]),
+        Case(
             old: #""protocol": "HTTP""#, new: #""protocol": "TCP""#,
             expected: ["\(file): properties.monitorConfig.path: is not used by TCP probes; remove it"]),
         Case(

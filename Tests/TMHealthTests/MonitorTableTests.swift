@@ -7,13 +7,14 @@ import Testing
 struct MonitorTableTests {
     static func profile(
         _ name: String, firstID: Int, targets: [String], port: Int = 8080, tolerated: Int = 0,
-        interval: Double = 10, enabled: [Bool]? = nil
+        required: Int = 1, interval: Double = 10, enabled: [Bool]? = nil
     ) -> Profile {
         var monitor = MonitorConfig()
         monitor.port = port
         monitor.intervalSeconds = interval
         monitor.timeoutSeconds = interval / 2
         monitor.toleratedFailures = tolerated
+        monitor.requiredSuccesses = required
         let endpoints = targets.enumerated().map { index, target in
             Endpoint(
                 id: firstID + index, name: "e\(index)", target: EndpointTarget(target)!,
@@ -87,6 +88,23 @@ struct MonitorTableTests {
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], port: 9090, tolerated: 3)], now: 3)
         for spec in table.takeDue(now: 3, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 4) }
         #expect(table.health.verdicts == [.checkingEndpoint])
+    }
+
+    @Test func reloadWithAnotherRequiredSuccessesKeepsTheHistory() {
+        var table = MonitorTable()
+        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"])], now: 0)
+        var spec = table.takeDue(now: 0, jitter: { 0 })[0]
+        _ = table.record(Self.fail, for: spec, now: 1)
+        _ = table.record(Self.ok, for: spec, now: 2)
+        _ = table.record(Self.fail, for: spec, now: 3)
+        #expect(table.health.verdicts == [.degraded])
+        // The probe itself is unchanged, so it keeps its state; the way back now takes three successes.
+        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], required: 3)], now: 4)
+        #expect(table.health.verdicts == [.degraded])
+        spec = table.takeDue(now: 20, jitter: { 0 })[0]
+        #expect(table.record(Self.ok, for: spec, now: 21).isEmpty)
+        #expect(table.record(Self.ok, for: spec, now: 22).isEmpty)
+        #expect(table.record(Self.ok, for: spec, now: 23).map(\.new) == [.online])
     }
 
     @Test func resultsForRemovedProbesAreIgnored() {
