@@ -157,6 +157,7 @@ struct MonitorTable {
         // Later settings are added only when they differ from their defaults, so that state files written before
         // they existed still match the probes they describe.
         if required != 1 { parts.append("successes=\(required)") }
+        if let body = spec.expectedBody { parts.append("body=\(body)") }
         return parts.joined(separator: "|")
     }
 

@@ -25,6 +25,8 @@ public struct MonitorConfig: Hashable, Sendable {
     public var requiredSuccesses: Int = 1
     public var expectedStatusCodes: [ClosedRange<Int>] = [200...200]
     public var customHeaders: [HTTPHeader] = []
+    /// Text the start of the response body must contain (edgetm extension, after Route 53); nil checks no body.
+    public var expectedBody: String?
     public var verifyCertificate = false
 
     public init() {}

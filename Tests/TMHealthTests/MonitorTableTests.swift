@@ -7,7 +7,7 @@ import Testing
 struct MonitorTableTests {
     static func profile(
         _ name: String, firstID: Int, targets: [String], port: Int = 8080, tolerated: Int = 0,
-        required: Int = 1, interval: Double = 10, enabled: [Bool]? = nil
+        required: Int = 1, interval: Double = 10, enabled: [Bool]? = nil, expectedBody: String? = nil
     ) -> Profile {
         var monitor = MonitorConfig()
         monitor.port = port
@@ -15,6 +15,7 @@ struct MonitorTableTests {
         monitor.timeoutSeconds = interval / 2
         monitor.toleratedFailures = tolerated
         monitor.requiredSuccesses = required
+        monitor.expectedBody = expectedBody
         let endpoints = targets.enumerated().map { index, target in
             Endpoint(
                 id: firstID + index, name: "e\(index)", target: EndpointTarget(target)!,
@@ -41,6 +42,20 @@ struct MonitorTableTests {
         let transitions = table.record(Self.fail, for: shared, now: 1)
         #expect(transitions.map(\.profile).sorted() == ["a", "b"])
         #expect(table.health.verdicts == [.degraded, .checkingEndpoint, .degraded])
+    }
+
+    @Test func aBodyCheckIsAProbeOfItsOwn() {
+        let checked = Self.profile("b", firstID: 1, targets: ["127.0.0.11"], expectedBody: "ok")
+        var table = MonitorTable()
+        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"]), checked], now: 0)
+        let due = table.takeDue(now: 0, jitter: { 0 })
+        #expect(due.map(\.expectedBody).sorted { ($0 ?? "") < ($1 ?? "") } == [nil, "ok"])
+        // A saved status is not taken for a probe that checks another body.
+        let plain = due.first { $0.expectedBody == nil }!
+        let body = due.first { $0.expectedBody != nil }!
+        #expect(
+            MonitorTable.fingerprint(plain, tolerated: 0, required: 1)
+                != MonitorTable.fingerprint(body, tolerated: 0, required: 1))
     }
 
     @Test func firstRoundIsImmediateAndLaterRoundsNeverLate() {
