@@ -46,7 +46,7 @@ public struct ProbeSpec: Sendable, Hashable {
         expectedStatusCodes.contains { $0.contains(status) }
     }
 
-    /// How much of a body `expectedBody` is looked for in, and all a probe reads: Route 53's rule.
+    /// How much of a body `expectedBody` is looked for in, and all that a probe checking it reads: Route 53's rule.
     public static let bodyCheckBytes = 5_120
 
     /// Whether the body's first `bodyCheckBytes` hold `expectedBody` whole, byte for byte; true when none is set.
