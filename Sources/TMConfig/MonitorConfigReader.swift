@@ -37,8 +37,11 @@ enum MonitorConfigReader {
             }
         }
         config.toleratedFailures = reader.integer("toleratedNumberOfFailures", in: 0...9).map { Int($0) } ?? 3
+        // edgetm's anti-flap rule; 10 bounds how long a recovered endpoint can be kept out, like Azure's 9 failures.
+        config.requiredSuccesses = reader.integer("requiredSuccesses", in: 1...10).map { Int($0) } ?? 1
         config.expectedStatusCodes = readStatusRanges(reader) ?? [200...200]
         config.customHeaders = readHeaders(reader) ?? []
+        config.expectedBody = readExpectedBody(reader, probeProtocol: probeProtocol)
         config.verifyCertificate = reader.bool("verifyCertificate") ?? false
         reader.finish(ignoring: ["profileMonitorStatus"])
         return config
@@ -66,6 +69,28 @@ enum MonitorConfigReader {
             return "/"
         }
         return path
+    }
+
+    /// Longest `expectedBody`: Route 53 has 255 characters; a little more room, far below the 5,120 bytes searched.
+    static let expectedBodyMaxBytes = 1_024
+
+    private static func readExpectedBody(
+        _ reader: ObjectReader, probeProtocol: MonitorConfig.ProbeProtocol
+    ) -> String? {
+        guard let text = reader.string("expectedBody") else { return nil }
+        if probeProtocol == .tcp {
+            reader.error("expectedBody", "is not used by TCP probes; remove it")
+            return nil
+        }
+        guard !text.isEmpty else {
+            reader.error("expectedBody", "must not be empty; remove it to check the status only")
+            return nil
+        }
+        guard text.utf8.count <= expectedBodyMaxBytes else {
+            reader.error("expectedBody", "is \(text.utf8.count) bytes long; at most \(expectedBodyMaxBytes)")
+            return nil
+        }
+        return text
     }
 
     private static func readStatusRanges(_ reader: ObjectReader) -> [ClosedRange<Int>]? {

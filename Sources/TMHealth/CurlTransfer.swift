@@ -10,6 +10,8 @@ final class CurlTransfer {
     let handle: UnsafeMutableRawPointer
     let spec: ProbeSpec
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// What the body check reads; nil when the spec checks no body, and the body is then read and dropped.
+    let body: ResponseBody?
 
     /// curl's global state, set up once before any handle exists; a failure is kept and seen by every caller.
     static let globalInit: Result<Void, CurlError> = {
@@ -23,6 +25,7 @@ final class CurlTransfer {
         guard let handle = curl_easy_init() else { throw CurlError("curl_easy_init", reason: "no handle returned") }
         self.handle = handle
         self.spec = spec
+        body = spec.expectedBody == nil ? nil : ResponseBody(limit: ProbeSpec.bodyCheckBytes)
         // Fully initialised from here: when a step below throws, deinit frees the handle and the header list.
         try setLong(CURLOPT_NOSIGNAL, 1)
         try setLong(CURLOPT_FOLLOWLOCATION, 0)
@@ -40,8 +43,17 @@ final class CurlTransfer {
         try setLong(CURLOPT_DNS_CACHE_TIMEOUT, 0)
         // The endpoint itself is probed, never through a proxy named in the environment (http_proxy and the like).
         try setString(CURLOPT_PROXY, "")
+        // The body goes to `body` when it is checked, else nowhere; the context is set either way, since curl's
+        // default for it is stdout. Unretained: the transfer owns `body` and outlives the handle's use of it.
+        let context = body.map { Unmanaged.passUnretained($0).toOpaque() }
         try CurlError.check(
-            ccurl_easy_setopt_write_callback(handle) { _, size, count, _ in size * count },
+            ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context), Self.setoptCall(CURLOPT_WRITEDATA))
+        try CurlError.check(
+            ccurl_easy_setopt_write_callback(handle) { data, size, count, context in
+                guard let context else { return size * count }
+                let piece = UnsafeRawBufferPointer(start: data, count: size * count)
+                return Unmanaged<ResponseBody>.fromOpaque(context).takeUnretainedValue().take(piece)
+            },
             Self.setoptCall(CURLOPT_WRITEFUNCTION))
         switch spec.probeProtocol {
         case .tcp:
@@ -98,10 +110,13 @@ final class CurlTransfer {
         return value
     }
 
-    /// Interprets curl's outcome: the curl code first, then the HTTP status.
+    /// Interprets curl's outcome: the curl code first, then the HTTP status, then the body.
     func result(code: CURLcode) -> ProbeResult {
         // The latency is for logs and status only: a probe does not fail for want of it.
         let seconds = (try? doubleInfo(CURLINFO_TOTAL_TIME, "CURLINFO_TOTAL_TIME")) ?? 0
+        // Stopping the transfer once the body check had its bytes ends it with CURLE_WRITE_ERROR: for the probe,
+        // the response is complete.
+        let code = code == CURLE_WRITE_ERROR && body?.stoppedAtLimit == true ? CURLE_OK : code
         switch code {
         case CURLE_OK:
             if spec.probeProtocol == .tcp { return .success(detail: "TCP connected", latency: seconds) }
@@ -111,9 +126,11 @@ final class CurlTransfer {
             } catch {
                 return .failure(.other("cannot read the HTTP status: \(error)"), latency: seconds)
             }
-            return spec.isExpected(status: status)
-                ? .success(detail: "HTTP \(status)", latency: seconds)
-                : .failure(.httpStatus(status), latency: seconds)
+            guard spec.isExpected(status: status) else { return .failure(.httpStatus(status), latency: seconds) }
+            if let body, !spec.isExpected(body: body.bytes) {
+                return .failure(.bodyMismatch(bytesRead: body.bytes.count), latency: seconds)
+            }
+            return .success(detail: "HTTP \(status)", latency: seconds)
         case CURLE_OPERATION_TIMEDOUT:
             return .failure(.timeout(after: spec.timeout), latency: seconds)
         case CURLE_COULDNT_CONNECT:

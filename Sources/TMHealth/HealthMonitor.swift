@@ -75,6 +75,7 @@ public final class HealthMonitor: Sendable {
     private func history(_ entry: MonitorTable.Entry) -> EndpointHealth {
         EndpointHealth(
             verdict: entry.state.verdict, consecutiveFailures: entry.state.consecutiveFailures,
+            consecutiveSuccesses: entry.state.consecutiveSuccesses, requiredSuccesses: entry.state.requiredSuccesses,
             lastResult: entry.state.lastResult, since: entry.isKnown ? clock.wallTime(ofMonotonic: entry.since) : nil)
     }
 

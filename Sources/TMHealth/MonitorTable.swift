@@ -71,19 +71,21 @@ struct MonitorTable {
                     ? ProbeSpec(profile: profile, endpoint: endpoint)
                     : nil
                 let tolerated = profile.monitor.toleratedFailures
+                let required = profile.monitor.requiredSuccesses
                 var record = Entry(
-                    profile: profile.name, endpoint: endpoint.name, target: endpoint.target,
-                    spec: spec, state: MonitorState(toleratedFailures: tolerated), since: now)
+                    profile: profile.name, endpoint: endpoint.name, target: endpoint.target, spec: spec,
+                    state: MonitorState(toleratedFailures: tolerated, requiredSuccesses: required), since: now)
                 if let old = previous[Self.key(profile.name, endpoint.name)], old.spec == spec, spec != nil {
-                    record.state = old.state.retuned(toleratedFailures: tolerated)
+                    record.state = old.state.retuned(toleratedFailures: tolerated, requiredSuccesses: required)
                     record.since = old.since
                     record.restored = old.restored
                 } else if let spec, let restored = restorable[Self.key(profile.name, endpoint.name)],
-                    restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated)
+                    restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated, required: required)
                 {
                     record.state = MonitorState(
-                        toleratedFailures: tolerated, verdict: restored.status,
-                        consecutiveFailures: restored.consecutiveFailures)
+                        toleratedFailures: tolerated, requiredSuccesses: required, verdict: restored.status,
+                        consecutiveFailures: restored.consecutiveFailures,
+                        consecutiveSuccesses: restored.consecutiveSuccesses)
                     record.since = monotonicSince(restored.since)
                     record.restored = true
                 }
@@ -145,13 +147,18 @@ struct MonitorTable {
     }
 
     /// Target and monitor settings as one string: a saved status is only trusted for an identical probe.
-    static func fingerprint(_ spec: ProbeSpec, tolerated: Int) -> String {
+    static func fingerprint(_ spec: ProbeSpec, tolerated: Int, required: Int) -> String {
         let headers = spec.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
         let expected = spec.expectedStatusCodes.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
-        return [
+        var parts = [
             spec.probeProtocol.rawValue, spec.url, headers, expected, "\(spec.interval)", "\(spec.timeout)",
             "\(spec.verifyCertificate)", "\(tolerated)",
-        ].joined(separator: "|")
+        ]
+        // Later settings are added only when they differ from their defaults, so that state files written before
+        // they existed still match the probes they describe.
+        if required != 1 { parts.append("successes=\(required)") }
+        if let body = spec.expectedBody { parts.append("body=\(body)") }
+        return parts.joined(separator: "|")
     }
 
     /// What to save: every probed endpoint's verdict, fingerprinted, with `since` as wall-clock time.
@@ -160,9 +167,10 @@ struct MonitorTable {
             guard let spec = record.spec else { return nil }
             return SavedHealth(
                 profile: record.profile, endpoint: record.endpoint,
-                fingerprint: Self.fingerprint(spec, tolerated: record.state.toleratedFailures),
+                fingerprint: Self.fingerprint(
+                    spec, tolerated: record.state.toleratedFailures, required: record.state.requiredSuccesses),
                 status: record.state.verdict, consecutiveFailures: record.state.consecutiveFailures,
-                since: wallTime(record.since))
+                consecutiveSuccesses: record.state.consecutiveSuccesses, since: wallTime(record.since))
         }
     }
 }

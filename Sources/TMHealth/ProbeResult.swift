@@ -24,6 +24,8 @@ public enum ProbeResult: Sendable, Hashable, CustomStringConvertible {
 /// Why a probe failed, in the words the status-change log uses.
 public enum ProbeFailure: Sendable, Hashable, CustomStringConvertible {
     case httpStatus(Int)
+    /// The expected status, but `expectedBody` was not in the bytes read (at most the first 5,120).
+    case bodyMismatch(bytesRead: Int)
     case timeout(after: Double)
     case connectionRefused
     case tlsHandshake
@@ -33,6 +35,7 @@ public enum ProbeFailure: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .httpStatus(let code): "HTTP \(code)"
+        case .bodyMismatch(let bytes): "body did not contain the expected text (\(bytes) bytes read)"
         case .timeout(let seconds): "timeout after \(Self.seconds(seconds)) s"
         case .connectionRefused: "connection refused"
         case .tlsHandshake: "TLS handshake failed"

@@ -9,6 +9,8 @@ public struct ProbeSpec: Sendable, Hashable {
     /// Profile headers overridden by the endpoint's for the same name (case-insensitive).
     public let headers: [HTTPHeader]
     public let expectedStatusCodes: [ClosedRange<Int>]
+    /// Text the first `bodyCheckBytes` of the body must contain; nil when the body is not checked.
+    public let expectedBody: String?
     public let interval: Double
     public let timeout: Double
     public let verifyCertificate: Bool
@@ -22,6 +24,7 @@ public struct ProbeSpec: Sendable, Hashable {
         let overridden = Set(endpoint.customHeaders.map { $0.name.lowercased() })
         headers = monitor.customHeaders.filter { !overridden.contains($0.name.lowercased()) } + endpoint.customHeaders
         expectedStatusCodes = monitor.expectedStatusCodes
+        expectedBody = monitor.expectedBody
         interval = monitor.intervalSeconds
         timeout = monitor.timeoutSeconds
         verifyCertificate = monitor.verifyCertificate
@@ -41,6 +44,15 @@ public struct ProbeSpec: Sendable, Hashable {
 
     public func isExpected(status: Int) -> Bool {
         expectedStatusCodes.contains { $0.contains(status) }
+    }
+
+    /// How much of a body `expectedBody` is looked for in, and all that a probe checking it reads: Route 53's rule.
+    public static let bodyCheckBytes = 5_120
+
+    /// Whether the body's first `bodyCheckBytes` hold `expectedBody` whole, byte for byte; true when none is set.
+    public func isExpected(body: some Collection<UInt8>) -> Bool {
+        guard let expectedBody else { return true }
+        return body.prefix(Self.bodyCheckBytes).firstRange(of: expectedBody.utf8) != nil
     }
 
     /// Which endpoints are probed at all: enabled external ones of enabled profiles that are not `alwaysServe`.

@@ -21,8 +21,12 @@ public struct MonitorConfig: Hashable, Sendable {
     public var intervalSeconds: Double = 30
     public var timeoutSeconds: Double = 10
     public var toleratedFailures: Int = 3
+    /// Consecutive successes that bring a Degraded endpoint back Online (edgetm extension; 1 is Azure's rule).
+    public var requiredSuccesses: Int = 1
     public var expectedStatusCodes: [ClosedRange<Int>] = [200...200]
     public var customHeaders: [HTTPHeader] = []
+    /// Text the start of the response body must contain (edgetm extension, after Route 53); nil checks no body.
+    public var expectedBody: String?
     public var verifyCertificate = false
 
     public init() {}

@@ -186,6 +186,10 @@ public enum StatusReport {
             fields.append(String(format: "latency=%.1fms", last.latency * 1000))
         }
         fields.append("failures=\(health?.consecutiveFailures ?? 0)")
+        // How far a Degraded endpoint is on its way back, when more than one success is required.
+        if let health, health.verdict == .degraded, health.requiredSuccesses > 1 {
+            fields.append("successes=\(health.consecutiveSuccesses)/\(health.requiredSuccesses)")
+        }
         fields.append("answered=\(input.answered(endpoint.id))")
         return fields.joined(separator: " ")
     }

@@ -14,14 +14,23 @@ struct FailoverTests {
         let port: UInt16
         /// Seconds each request waits before its answer: a hung service, when longer than the probe timeout.
         let delay: Double
+        /// More `endpoint.py` options (`--alternate 200,503`, `--body TEXT`, ...).
+        private(set) var arguments: [String]
         private let directory: TemporaryDirectory
         private var child: ManagedProcess?
 
-        init(address: String, port: UInt16, delay: Double = 0) throws {
+        init(address: String, port: UInt16, delay: Double = 0, arguments: [String] = []) throws {
             self.address = address
             self.port = port
             self.delay = delay
+            self.arguments = arguments
             directory = try TemporaryDirectory("edgetm-e2e-endpoint")
+            try start()
+        }
+
+        /// Starts it again, with other options: the same service, changed.
+        func start(arguments: [String]) throws {
+            self.arguments = arguments
             try start()
         }
 
@@ -33,7 +42,7 @@ struct FailoverTests {
                 arguments: [
                     "python3", script, "--bind", address, "--port", "\(port)",
                     "--delay", "\(delay)",
-                ],
+                ] + arguments,
                 stdout: log, stderr: log)
             self.child = child
             let deadline = Date().addingTimeInterval(10)

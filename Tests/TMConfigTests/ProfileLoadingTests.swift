@@ -95,6 +95,33 @@ struct ProfileLoadingTests {
         #expect(monitor.timeoutSeconds == 10)
         #expect(monitor.toleratedFailures == 3)
         #expect(monitor.expectedStatusCodes == [200...200])
+        // edgetm's extensions default to Azure's behaviour: one success recovers, the body is not checked.
+        #expect(monitor.requiredSuccesses == 1)
+        #expect(monitor.expectedBody == nil)
+    }
+
+    @Test(arguments: [1, 3, 10])
+    func requiredSuccessesLoads(_ count: Int) throws {
+        let profile = ConfigFixture.app.replacingOccurrences(
+            of: #""toleratedNumberOfFailures": 2"#,
+            with: #""toleratedNumberOfFailures": 2, "requiredSuccesses": \#(count)"#)
+        let fixture = try ConfigFixture(profiles: ["app.json": profile])
+        defer { fixture.remove() }
+        let result = fixture.load()
+        #expect(result.issues.isEmpty, "\(result.issues)")
+        #expect(result.configuration?.profiles.first?.monitor.requiredSuccesses == count)
+    }
+
+    @Test(arguments: ["ok", #""status": "up""#, String(repeating: "é", count: 512)])
+    func expectedBodyLoads(_ text: String) throws {
+        let json = String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
+        let profile = ConfigFixture.app.replacingOccurrences(
+            of: #""path": "/health""#, with: #""path": "/health", "expectedBody": \#(json)"#)
+        let fixture = try ConfigFixture(profiles: ["app.json": profile])
+        defer { fixture.remove() }
+        let result = fixture.load()
+        #expect(result.issues.isEmpty, "\(result.issues)")
+        #expect(result.configuration?.profiles.first?.monitor.expectedBody == text)
     }
 
     @Test func disabledStatusesLoad() throws {

@@ -107,6 +107,44 @@ struct ProfileValidationTests {
             old: #""toleratedNumberOfFailures": 2"#, new: #""toleratedNumberOfFailures": 10"#,
             expected: ["\(file): properties.monitorConfig.toleratedNumberOfFailures: 10 is out of range 0...9"]),
         Case(
+            old: #""toleratedNumberOfFailures": 2"#, new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": 0"#,
+            expected: ["\(file): properties.monitorConfig.requiredSuccesses: 0 is out of range 1...10"]),
+        Case(
+            old: #""toleratedNumberOfFailures": 2"#, new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": 11"#,
+            expected: ["\(file): properties.monitorConfig.requiredSuccesses: 11 is out of range 1...10"]),
+        Case(
+            old: #""toleratedNumberOfFailures": 2"#,
+            new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": "3""#,
+            expected: [#"\#(file): properties.monitorConfig.requiredSuccesses: must be a whole number, not "3""#]),
+        Case(
+            old: #""toleratedNumberOfFailures": 2"#,
+            new: #""toleratedNumberOfFailures": 2, "requiredSuccesses": 2.5"#,
+            expected: ["\(file): properties.monitorConfig.requiredSuccesses: must be a whole number, not 2.5"]),
+        Case(
+            old: #""path": "/health""#, new: #""path": "/health", "expectedBody": 5"#,
+            expected: ["\(file): properties.monitorConfig.expectedBody: must be a string, not 5"]),
+        Case(
+            old: #""path": "/health""#, new: #""path": "/health", "expectedBody": ["ok"]"#,
+            expected: ["\(file): properties.monitorConfig.expectedBody: must be a string, not an array"]),
+        Case(
+            old: #""path": "/health""#, new: #""path": "/health", "expectedBody": """#,
+            expected: [
+                "\(file): properties.monitorConfig.expectedBody: must not be empty; remove it to check the status only"
+            ]),
+        Case(
+            old: #""path": "/health""#,
+            new: #""path": "/health", "expectedBody": "\#(String(repeating: "a", count: 1_025))""#,
+            expected: ["\(file): properties.monitorConfig.expectedBody: is 1025 bytes long; at most 1024"]),
+        // Counted in bytes, as the body is searched: 513 two-byte characters are too many.
+        Case(
+            old: #""path": "/health""#,
+            new: #""path": "/health", "expectedBody": "\#(String(repeating: "é", count: 513))""#,
+            expected: ["\(file): properties.monitorConfig.expectedBody: is 1026 bytes long; at most 1024"]),
+        Case(
+            old: #""protocol": "HTTP", "port": 8080, "path": "/health","#,
+            new: #""protocol": "TCP", "port": 8080, "expectedBody": "ok","#,
+            expected: ["\(file): properties.monitorConfig.expectedBody: is not used by TCP probes; remove it"]),
+        Case(
             old: #""protocol": "HTTP""#, new: #""protocol": "TCP""#,
             expected: ["\(file): properties.monitorConfig.path: is not used by TCP probes; remove it"]),
         Case(

@@ -25,10 +25,11 @@ final class ManualClock: MonitorClock {
 struct HealthMonitorTests {
     static let wall = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func profile() -> Profile {
+    static func profile(requiredSuccesses: Int = 1) -> Profile {
         var monitor = MonitorConfig()
         monitor.port = 9
         monitor.toleratedFailures = 0
+        monitor.requiredSuccesses = requiredSuccesses
         return Profile(
             name: "app", fqdn: DomainName("app.tm.example.")!, isEnabled: true, method: .priority, ttl: 30,
             monitor: monitor,
@@ -51,7 +52,7 @@ struct HealthMonitorTests {
         let mec = ProbeSpec(profile: profile, endpoint: profile.endpoints[0])
         let saved = SavedHealth(
             profile: "app", endpoint: "mec",
-            fingerprint: MonitorTable.fingerprint(mec, tolerated: 0), status: .degraded,
+            fingerprint: MonitorTable.fingerprint(mec, tolerated: 0, required: 1), status: .degraded,
             consecutiveFailures: 4, since: Self.wall.addingTimeInterval(-100))
         let health = monitor.configure([profile], generation: 3, restoring: [saved])
         #expect(health.verdicts == [.degraded, .checkingEndpoint])
@@ -82,5 +83,53 @@ struct HealthMonitorTests {
         #expect(
             monitor.configure([Self.profile()], generation: 0, restoring: [saved]).verdicts
                 == [.checkingEndpoint, .checkingEndpoint])
+    }
+
+    @Test func successesTowardsRecoveryAreSavedAndRestored() throws {
+        let clock = ManualClock(monotonic: 5, wall: Self.wall)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let monitor = try HealthMonitor(logger: logger, clock: clock)
+        let profile = Self.profile(requiredSuccesses: 3)
+        let mec = ProbeSpec(profile: profile, endpoint: profile.endpoints[0])
+        let saved = SavedHealth(
+            profile: "app", endpoint: "mec", fingerprint: MonitorTable.fingerprint(mec, tolerated: 0, required: 3),
+            status: .degraded, consecutiveFailures: 0, consecutiveSuccesses: 1, since: Self.wall)
+        #expect(monitor.configure([profile], generation: 0, restoring: [saved]).verdicts[0] == .degraded)
+        #expect(monitor.record([(mec, .success(detail: "HTTP 200", latency: 0))]) == nil)
+        #expect(monitor.endpoints[0].consecutiveSuccesses == 2 && monitor.endpoints[0].requiredSuccesses == 3)
+        #expect(monitor.savedHealth().first?.consecutiveSuccesses == 2)
+        // The third success in a row, one of them from the earlier run, brings it back.
+        #expect(monitor.record([(mec, .success(detail: "HTTP 200", latency: 0))])?.health.verdicts[0] == .online)
+    }
+
+    @Test func savedHealthUnderAnotherRequiredSuccessesIsNotRestored() throws {
+        let monitor = try HealthMonitor(
+            logger: Logger(label: "test"), clock: ManualClock(monotonic: 5, wall: Self.wall))
+        let profile = Self.profile(requiredSuccesses: 3)
+        let mec = ProbeSpec(profile: profile, endpoint: profile.endpoints[0])
+        let saved = SavedHealth(
+            profile: "app", endpoint: "mec", fingerprint: MonitorTable.fingerprint(mec, tolerated: 0, required: 1),
+            status: .degraded, consecutiveFailures: 1, since: Self.wall)
+        #expect(monitor.configure([profile], generation: 0, restoring: [saved]).verdicts[0] == .checkingEndpoint)
+    }
+
+    /// A state file written before requiredSuccesses existed: its fingerprints and entries still restore.
+    @Test func stateWrittenBeforeRequiredSuccessesStillRestores() throws {
+        let profile = Self.profile()
+        let mec = ProbeSpec(profile: profile, endpoint: profile.endpoints[0])
+        #expect(
+            MonitorTable.fingerprint(mec, tolerated: 0, required: 1)
+                == "HTTP|http://127.0.0.11:9/||200-200|30.0|10.0|false|0")
+        let old = Data(
+            #"""
+            {"profile": "app", "endpoint": "mec", "fingerprint": "f", "status": "Degraded",
+             "consecutiveFailures": 2, "since": "2027-01-15T08:00:00Z"}
+            """#.utf8)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let saved = try decoder.decode(SavedHealth.self, from: old)
+        #expect(saved.consecutiveFailures == 2 && saved.consecutiveSuccesses == 0 && saved.status == .degraded)
+        #expect(saved.since == Self.wall)
     }
 }

@@ -6,21 +6,40 @@ final class LocalEndpoint {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// The body the server sends: `text` after `offset` filler bytes, padded with filler to `size` bytes if given.
+    struct Body {
+        var text = "ok\n"
+        var offset = 0
+        var size: Int?
+    }
+
+    /// One response as the server logged it once it was over: how many body bytes the socket took.
+    struct Send: Decodable {
+        let status: Int
+        let length: Int
+        let sent: Int
+        let complete: Bool
+    }
+
     let port: Int
     let headerLog: URL
+    let sendLog: URL
     private let process = Process()
 
     /// Starts the server and waits for it to listen.
     init(
         status: Int = 200, delay: Double = 0, location: String? = nil, tls: (cert: String, key: String)? = nil,
-        bind: String = "127.0.0.1"
+        bind: String = "127.0.0.1", body: Body = Body()
     ) throws {
         port = try freePort()
         headerLog = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-headers-\(UUID()).jsonl")
+        sendLog = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-sends-\(UUID()).jsonl")
         var arguments = [
             Self.root.appendingPathComponent("scripts/endpoint.py").path, "--bind", bind,
-            "--port", "\(port)", "--status", "\(status)", "--header-log", headerLog.path,
+            "--port", "\(port)", "--status", "\(status)", "--header-log", headerLog.path, "--send-log", sendLog.path,
+            "--body", body.text, "--body-offset", "\(body.offset)",
         ]
+        if let size = body.size { arguments += ["--body-size", "\(size)"] }
         if delay > 0 { arguments += ["--delay", "\(delay)"] }
         if let location { arguments += ["--location", location] }
         if let tls { arguments += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
@@ -42,6 +61,13 @@ final class LocalEndpoint {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: headerLog)
+        try? FileManager.default.removeItem(at: sendLog)
+    }
+
+    /// Each finished response, in order.
+    var sends: [Send] {
+        guard let text = try? String(contentsOf: sendLog, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Send.self, from: Data($0.utf8)) }
     }
 
     /// Each request's headers, in order.

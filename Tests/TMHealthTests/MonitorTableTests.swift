@@ -7,13 +7,15 @@ import Testing
 struct MonitorTableTests {
     static func profile(
         _ name: String, firstID: Int, targets: [String], port: Int = 8080, tolerated: Int = 0,
-        interval: Double = 10, enabled: [Bool]? = nil
+        required: Int = 1, interval: Double = 10, enabled: [Bool]? = nil, expectedBody: String? = nil
     ) -> Profile {
         var monitor = MonitorConfig()
         monitor.port = port
         monitor.intervalSeconds = interval
         monitor.timeoutSeconds = interval / 2
         monitor.toleratedFailures = tolerated
+        monitor.requiredSuccesses = required
+        monitor.expectedBody = expectedBody
         let endpoints = targets.enumerated().map { index, target in
             Endpoint(
                 id: firstID + index, name: "e\(index)", target: EndpointTarget(target)!,
@@ -40,6 +42,20 @@ struct MonitorTableTests {
         let transitions = table.record(Self.fail, for: shared, now: 1)
         #expect(transitions.map(\.profile).sorted() == ["a", "b"])
         #expect(table.health.verdicts == [.degraded, .checkingEndpoint, .degraded])
+    }
+
+    @Test func aBodyCheckIsAProbeOfItsOwn() {
+        let checked = Self.profile("b", firstID: 1, targets: ["127.0.0.11"], expectedBody: "ok")
+        var table = MonitorTable()
+        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"]), checked], now: 0)
+        let due = table.takeDue(now: 0, jitter: { 0 })
+        #expect(due.map(\.expectedBody).sorted { ($0 ?? "") < ($1 ?? "") } == [nil, "ok"])
+        // A saved status is not taken for a probe that checks another body.
+        let plain = due.first { $0.expectedBody == nil }!
+        let body = due.first { $0.expectedBody != nil }!
+        #expect(
+            MonitorTable.fingerprint(plain, tolerated: 0, required: 1)
+                != MonitorTable.fingerprint(body, tolerated: 0, required: 1))
     }
 
     @Test func firstRoundIsImmediateAndLaterRoundsNeverLate() {
@@ -87,6 +103,23 @@ struct MonitorTableTests {
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], port: 9090, tolerated: 3)], now: 3)
         for spec in table.takeDue(now: 3, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 4) }
         #expect(table.health.verdicts == [.checkingEndpoint])
+    }
+
+    @Test func reloadWithAnotherRequiredSuccessesKeepsTheHistory() {
+        var table = MonitorTable()
+        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"])], now: 0)
+        var spec = table.takeDue(now: 0, jitter: { 0 })[0]
+        _ = table.record(Self.fail, for: spec, now: 1)
+        _ = table.record(Self.ok, for: spec, now: 2)
+        _ = table.record(Self.fail, for: spec, now: 3)
+        #expect(table.health.verdicts == [.degraded])
+        // The probe itself is unchanged, so it keeps its state; the way back now takes three successes.
+        table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], required: 3)], now: 4)
+        #expect(table.health.verdicts == [.degraded])
+        spec = table.takeDue(now: 20, jitter: { 0 })[0]
+        #expect(table.record(Self.ok, for: spec, now: 21).isEmpty)
+        #expect(table.record(Self.ok, for: spec, now: 22).isEmpty)
+        #expect(table.record(Self.ok, for: spec, now: 23).map(\.new) == [.online])
     }
 
     @Test func resultsForRemovedProbesAreIgnored() {

@@ -82,6 +82,73 @@ struct ProbeIOTests {
         #expect(redirectTarget.requests.isEmpty)
     }
 
+    struct BodyCase: Sendable, CustomTestStringConvertible {
+        let status: Int
+        let text: String
+        let offset: Int
+        let size: Int?
+        let expected: String
+        let health: MonitorStatus
+        let detail: String
+        var testDescription: String {
+            "\"\(expected)\" in HTTP \(status), text at \(offset) of \(size.map(String.init) ?? "a short body")"
+        }
+    }
+
+    static let hundredMegabytes = 100_000_000
+
+    static let bodyCases: [BodyCase] = [
+        BodyCase(status: 200, text: "ok\n", offset: 0, size: nil, expected: "ok", health: .online, detail: "HTTP 200"),
+        BodyCase(
+            status: 200, text: "ok\n", offset: 0, size: nil, expected: "healthy", health: .degraded,
+            detail: "body did not contain the expected text (3 bytes read)"),
+        // The status is judged first: a 503 fails as a 503 whatever its body says.
+        BodyCase(
+            status: 503, text: "ok\n", offset: 0, size: nil, expected: "ok", health: .degraded, detail: "HTTP 503"),
+        // Ends on byte 5,120: found. One byte later: not within the first 5,120 bytes, so not found.
+        BodyCase(
+            status: 200, text: "HEALTHY", offset: 5_113, size: nil, expected: "HEALTHY", health: .online,
+            detail: "HTTP 200"),
+        BodyCase(
+            status: 200, text: "HEALTHY", offset: 5_114, size: nil, expected: "HEALTHY", health: .degraded,
+            detail: "body did not contain the expected text (5120 bytes read)"),
+        BodyCase(
+            status: 200, text: "HEALTHY", offset: 100, size: hundredMegabytes, expected: "HEALTHY", health: .online,
+            detail: "HTTP 200"),
+        BodyCase(
+            status: 200, text: "HEALTHY", offset: 10_000, size: hundredMegabytes, expected: "HEALTHY",
+            health: .degraded, detail: "body did not contain the expected text (5120 bytes read)"),
+    ]
+
+    /// The body check against a real server; a 100 MB body is read only as far as its first 5,120 bytes.
+    @Test(arguments: bodyCases)
+    func expectedBody(_ testCase: BodyCase) throws {
+        let server = try LocalEndpoint(
+            status: testCase.status,
+            body: LocalEndpoint.Body(text: testCase.text, offset: testCase.offset, size: testCase.size))
+        defer { server.stop() }
+        // One probe only (the interval is longer than the test), with time enough to download 100 MB if it tried.
+        var config = Self.config(port: server.port, interval: 30, timeout: 20)
+        config.expectedBody = testCase.expected
+        let monitor = try Self.monitor(config, targets: [("127.0.0.1", [])])
+        defer { monitor.stop() }
+        let state = try Self.firstResult(monitor, within: 20)
+        #expect(state.verdict == testCase.health)
+        #expect(state.lastResult?.description == testCase.detail)
+        #expect(eventually(within: 5) { !server.sends.isEmpty })
+        let send = try #require(server.sends.first)
+        #expect(send.length == testCase.size ?? testCase.offset + testCase.text.utf8.count)
+        if let size = testCase.size {
+            // The probe stopped reading and hung up: what left the server is what the sockets' buffers held
+            // (64 to 192 KiB here), not 1 % of the body.
+            #expect(!send.complete)
+            #expect(send.sent < size / 100, "sent \(send.sent) of \(size) bytes")
+            #expect(try #require(state.lastResult?.latency) < 1)
+        } else {
+            #expect(send.complete)
+        }
+    }
+
     @Test func connectionRefused() throws {
         let monitor = try Self.monitor(Self.config(port: try freePort()), targets: [("127.0.0.1", [])])
         defer { monitor.stop() }

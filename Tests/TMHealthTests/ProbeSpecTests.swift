@@ -67,4 +67,36 @@ struct ProbeSpecTests {
         let ranged = ProbeSpec(profile: Self.profile(monitor, [endpoint]), endpoint: endpoint)
         #expect(ranged.isExpected(status: 204) && ranged.isExpected(status: 301) && !ranged.isExpected(status: 302))
     }
+
+    struct BodyCase: Sendable, CustomTestStringConvertible {
+        let expected: String?
+        let body: String
+        let matches: Bool
+        var testDescription: String { "\(expected.map { "\"\($0)\"" } ?? "no check") in \(body.utf8.count) bytes" }
+    }
+
+    static let filler = String(repeating: ".", count: 5_113)
+
+    static let bodyCases: [BodyCase] = [
+        BodyCase(expected: nil, body: "", matches: true),
+        BodyCase(expected: "ok", body: "ok\n", matches: true),
+        BodyCase(expected: "ok", body: "", matches: false),
+        // Byte for byte: no case folding.
+        BodyCase(expected: "OK", body: "ok\n", matches: false),
+        BodyCase(expected: "\"status\":\"up\"", body: #"{"status":"up","version":3}"#, matches: true),
+        BodyCase(expected: "é", body: "caf\u{E9}", matches: true),
+        // Route 53's rule: the text must lie whole within the first 5,120 bytes.
+        BodyCase(expected: "HEALTHY", body: filler + "HEALTHY", matches: true),
+        BodyCase(expected: "HEALTHY", body: filler + ".HEALTHY", matches: false),
+        BodyCase(expected: "HEALTHY", body: filler + String(repeating: ".", count: 100) + "HEALTHY", matches: false),
+    ]
+
+    @Test(arguments: bodyCases)
+    func expectedBodyIsLookedForInTheFirst5120Bytes(_ testCase: BodyCase) {
+        var monitor = MonitorConfig()
+        monitor.expectedBody = testCase.expected
+        let endpoint = Endpoint(id: 0, name: "a", target: EndpointTarget("127.0.0.11")!, isEnabled: true, priority: 1)
+        let spec = ProbeSpec(profile: Self.profile(monitor, [endpoint]), endpoint: endpoint)
+        #expect(spec.isExpected(body: Array(testCase.body.utf8)) == testCase.matches)
+    }
 }

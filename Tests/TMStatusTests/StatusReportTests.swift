@@ -45,6 +45,22 @@ struct StatusReportTests {
             ])
     }
 
+    @Test(arguments: [
+        (MonitorStatus.degraded, 3, " successes=2/3"), (.degraded, 1, ""), (.online, 3, ""),
+    ])
+    func successesShowWhileADegradedEndpointRecovers(_ verdict: MonitorStatus, _ required: Int, _ shown: String) {
+        var input = Self.input([verdict, .online])
+        let history = EndpointHealth(
+            verdict: verdict, consecutiveFailures: 0, consecutiveSuccesses: 2, requiredSuccesses: required,
+            lastResult: .success(detail: "HTTP 200", latency: 0.001), since: Self.since)
+        input.endpointHealth = { $0 == 0 ? history : nil }
+        let status = verdict.rawValue
+        #expect(
+            StatusReport.profile(0, input)[1]
+                == "endpoint=mec priority=1 target=127.0.0.11 status=\(status) since=2027-01-15T08:00:00Z "
+                + "last=HTTP_200 latency=1.0ms failures=0\(shown) answered=12")
+    }
+
     @Test func failOpenIsShown() {
         let lines = StatusReport.profile(0, Self.input([.degraded, .degraded]))
         #expect(lines.first == "profile=app method=Priority status=Degraded answer=mec fail-open")
