@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "TMGeoIPTests", dependencies: ["TMGeoIP", "TMRouting"]),
         .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting", "TMHealth"]),
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
+        .testTarget(name: "TMSystemTests", dependencies: ["TMSystem"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

@@ -134,6 +134,8 @@ private struct Worker {
     private var unsavedSince: Double?
     private var lastChange = 0.0
     private var lastWrite = -Double.infinity
+    /// Why the state file cannot be written, while it cannot: logged when it starts or changes, shown in status.
+    private var stateFileProblem: String?
 
     init(
         builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard, monitor: HealthMonitor,
@@ -145,6 +147,11 @@ private struct Worker {
         self.monitor = monitor
         self.stateFile = stateFile
         self.logger = logger
+        do {
+            try stateFile.checkWritable()
+        } catch {
+            noteStateFileProblem("\(error)")
+        }
     }
 
     /// When the state file should be written next; nil while nothing is unsaved.
@@ -228,7 +235,8 @@ private struct Worker {
         let snapshot = store.snapshot
         let zone = snapshot.configuration.zone.apex
         let input = StatusInput(
-            zone: zone, routing: snapshot.routing, generation: generation, started: started, lastReload: lastReload)
+            zone: zone, routing: snapshot.routing, generation: generation, started: started, lastReload: lastReload,
+            stateFileProblem: stateFileProblem.map { (stateFile.url.path, $0) })
         board.post(PreparedStatus(name: zone, lines: StatusReport.zone(input)))
     }
 
@@ -243,9 +251,24 @@ private struct Worker {
         lastWrite = now
         do {
             try stateFile.write(monitor.savedHealth())
+            if stateFileProblem != nil {
+                stateFileProblem = nil
+                logger.notice("the state file is written again", metadata: ["state.file": "\(stateFile.url.path)"])
+                postZoneStatus()
+            }
         } catch {
-            logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
+            noteStateFileProblem("\(error)")
         }
+    }
+
+    /// The same problem on every write is logged once; health is still served, only not kept across restarts.
+    private mutating func noteStateFileProblem(_ reason: String) {
+        guard reason != stateFileProblem else { return }
+        stateFileProblem = reason
+        logger.error(
+            "cannot write the state file; endpoint health will not survive a restart",
+            metadata: ["state.file": "\(stateFile.url.path)", "reason": "\(reason)"])
+        postZoneStatus()
     }
 
     /// One line per profile whose answer or reason differs from `previous` (matched by profile name); every
