@@ -44,7 +44,7 @@ struct StateFile: Sendable {
         } catch .missing {
             return .ignored("no state file at \(url.path)")
         } catch {
-            return .ignored("state file \(url.path) \(error); starting without it")
+            return .ignored("state file \(url.path) cannot be read: \(error); starting without it")
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

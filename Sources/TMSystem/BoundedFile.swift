@@ -11,10 +11,10 @@ public enum BoundedFile {
     public static func read(atPath path: String, limit: Int) throws(FileError) -> Data {
         // O_NONBLOCK: opening a FIFO planted at the path returns at once instead of waiting for a writer.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else { throw errno == ENOENT ? .missing : .system("cannot be opened", errno) }
+        guard fd >= 0 else { throw errno == ENOENT ? .missing : .system("open", errno) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .system("cannot be examined", errno) }
+        guard fstat(fd, &info) == 0 else { throw .system("fstat", errno) }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(FileError.kind(info.st_mode)) }
         guard info.st_size <= limit else { throw .tooLarge(size: Int64(info.st_size), limit: limit) }
         var data = Data(count: Int(info.st_size) + 1)
@@ -24,7 +24,7 @@ public enum BoundedFile {
             let count = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw .system("cannot be read", errno)
+                throw .system("read", errno)
             }
             if count == 0 { break }
             filled += count

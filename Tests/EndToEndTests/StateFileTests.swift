@@ -119,7 +119,8 @@ struct StateFileTests {
         try ServerProcess.with(config: config.url) { server in
             #expect(server.log.contains("starting without saved health"), "\(server.log)")
             #expect(
-                server.log.contains("state file \(stateFile) is \(size) bytes, more than the limit of 64 MiB"),
+                server.log.contains(
+                    "state file \(stateFile) cannot be read: is \(size) bytes, more than the limit of 64 MiB"),
                 "\(server.log)")
         }
     }
