@@ -29,8 +29,9 @@ public struct DaemonOptions: Sendable {
 }
 
 /// The serving daemon: loads the configuration, restores saved health, binds the listeners, starts probing,
-/// tells systemd when it is ready, then waits for signals (SIGHUP reloads, SIGTERM and SIGINT stop).
-public final class Daemon {
+/// tells systemd when it is ready, then waits for signals (SIGHUP reloads, on a thread of its own; SIGTERM and SIGINT
+/// stop, whatever a reload is doing).
+public final class Daemon: Sendable {
     public static let version = "0.1.0"
 
     private let options: DaemonOptions
@@ -56,22 +57,31 @@ public final class Daemon {
         // Started in a function of its own, so that the first configuration is not held here for the whole run:
         // after a reload only the publisher's snapshot keeps one.
         guard let (publisher, monitor) = start() else { return 1 }
+        let reloads = ReloadRequests()
+        reloads.serve { [self] in
+            notifier.notify("RELOADING=1")
+            reload(publisher: publisher)
+            notifier.notify("READY=1")
+        }
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGHUP {
-                notifier.notify("RELOADING=1")
-                reload(publisher: publisher)
-                notifier.notify("READY=1")
+                reloads.request()
             } else {
                 notifier.notify("STOPPING=1")
                 logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
                 monitor.stop()
-                publisher.stop(within: 2)
+                // Unsaved health is written if the publisher is free; a reload it is building can take seconds,
+                // and a stop must not wait for that (the state file is at most a few seconds old anyway).
+                publisher.stop(within: Self.stopWait)
                 return 0
             }
         }
     }
+
+    /// How long a stop waits for the publisher's last state file write.
+    static let stopWait = 0.5
 
     /// Loads the configuration, restores saved health, builds the first snapshot, binds the listeners, starts
     /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails.
