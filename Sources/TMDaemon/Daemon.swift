@@ -56,11 +56,11 @@ public final class Daemon: Sendable {
 
         // Started in a function of its own, so that the first configuration is not held here for the whole run:
         // after a reload only the publisher's snapshot keeps one.
-        guard let (publisher, monitor) = start() else { return 1 }
+        guard let (publisher, monitor, serving) = start() else { return 1 }
         let reloads = ReloadRequests()
         reloads.serve { [self] in
             notifier.notify("RELOADING=1")
-            reload(publisher: publisher)
+            reload(publisher: publisher, serving: serving)
             notifier.notify("READY=1")
         }
         while true {
@@ -84,8 +84,9 @@ public final class Daemon: Sendable {
     static let stopWait = 0.5
 
     /// Loads the configuration, restores saved health, builds the first snapshot, binds the listeners, starts
-    /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails.
-    private func start() -> (Publisher, HealthMonitor)? {
+    /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails. Returns
+    /// the addresses it serves, which no reload changes.
+    private func start() -> (Publisher, HealthMonitor, [ListenAddress])? {
         guard let configuration = load(reason: "start") else { return nil }
         Self.raiseFileLimit()
         let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
@@ -130,7 +131,7 @@ public final class Daemon: Sendable {
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
-        return (publisher, monitor)
+        return (publisher, monitor, addresses)
     }
 
     private func load(reason: String) -> Configuration? {
@@ -210,7 +211,8 @@ public final class Daemon: Sendable {
     }
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
-    private func reload(publisher: Publisher) {
+    /// `serving`: the addresses bound at start.
+    private func reload(publisher: Publisher, serving: [ListenAddress]) {
         defer { Self.returnFreedMemorySoon() }
         let result = ConfigLoader.load(directory: options.configDirectory)
         for warning in result.warnings { logger.warning("\(warning)") }
@@ -222,8 +224,15 @@ public final class Daemon: Sendable {
             publisher.reloadRefused(errorCount: result.errors.count)
             return
         }
-        if configuration.listen != publisher.store.snapshot.configuration.listen, options.listenOverride.isEmpty {
-            logger.warning("listen addresses changed; they take effect at the next restart")
+        // Listeners are bound once, at start, and a listener thread cannot yet be stopped on its own: a changed
+        // `listen` is reported on every reload (compared with what is bound) until a restart applies it.
+        if options.listenOverride.isEmpty, configuration.listen != serving {
+            logger.warning(
+                "listen addresses changed; a restart is needed to apply them, the old addresses keep serving",
+                metadata: [
+                    "listen.serving": "\(serving.map(\.description).joined(separator: " "))",
+                    "listen.configured": "\(configuration.listen.map(\.description).joined(separator: " "))",
+                ])
         }
         guard publisher.reload(configuration) else {
             logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])

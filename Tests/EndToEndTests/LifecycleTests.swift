@@ -85,6 +85,57 @@ struct LifecycleTests {
         #expect(served, "edgetm serve did not answer on the configuration's listen address; log:\n\(lastLog)")
     }
 
+    @Test("A reload with changed listen addresses says a restart is needed, each time, and keeps the old address")
+    func reloadWithChangedListen() throws {
+        let binary = try Paths.requireEdgetm()
+        let profiles = [
+            "app.json": TestConfig.profile(
+                "app", endpoints: [TestConfig.Endpoint(name: "mec-atlanta", target: "127.0.0.11", priority: 1)])
+        ]
+        var tested = false
+        // A port taken by another test between pick and bind makes the server exit: try again on another.
+        for _ in 0..<3 where !tested {
+            let port = try FreePort.pick()
+            let newPort = try FreePort.pick()
+            let config = try TestConfig(server: TestConfig.server(listen: ["127.0.0.1:\(port)"]), profiles: profiles)
+            defer { config.remove() }
+            let child = try ManagedProcess(
+                executable: binary, arguments: ["serve", "--config", config.path],
+                stdout: config.directory.file("server.log"), stderr: config.directory.file("server.log"))
+            defer { child.terminate() }
+            let client = try UDPClient(port: port)
+            guard
+                eventuallyTrue(
+                    within: 20,
+                    {
+                        NormalQuery.problem(with: client.exchange(NormalQuery.make(id: 8), timeout: 0.25), id: 8) == nil
+                    })
+            else { continue }
+            tested = true
+            try Data(TestConfig.server(listen: ["127.0.0.1:\(newPort)"]).utf8).write(
+                to: config.directory.file("edgetm.json"))
+            let message = "listen addresses changed; a restart is needed to apply them, the old addresses keep serving"
+            for reload in 1...2 {
+                child.send(SIGHUP)
+                #expect(
+                    eventuallyTrue(within: 10) { child.stderr.components(separatedBy: "reloaded").count > reload },
+                    "\(child.stderr)")
+                let warnings = child.stderr.components(separatedBy: "\n").filter { $0.contains(message) }
+                #expect(warnings.count == reload, "reload \(reload): \(warnings)")
+                #expect(warnings.last?.contains(" warning ") == true, "\(warnings)")
+                #expect(warnings.last?.contains("listen.serving=127.0.0.1:\(port)") == true, "\(warnings)")
+                #expect(warnings.last?.contains("listen.configured=127.0.0.1:\(newPort)") == true, "\(warnings)")
+            }
+            #expect(NormalQuery.problem(with: client.exchange(NormalQuery.make(id: 9)), id: 9) == nil)
+            #expect(
+                try UDPClient(port: newPort).exchange(NormalQuery.make(id: 10), timeout: 0.3) == nil,
+                "the new address must not be served before a restart")
+            let termination = child.terminate()
+            #expect(termination?.reason == .exit && termination?.status == 0, "\(String(describing: termination))")
+        }
+        #expect(tested, "edgetm serve never answered on its configured address")
+    }
+
     @Test("SIGTERM stops the server with exit status 0 within 5 s")
     func sigterm() throws {
         let config = try TestConfig.standard()
