@@ -24,7 +24,7 @@ let package = Package(
         // Thin system wrappers every threaded module shares: the monotonic clock, named threads, socket addresses.
         .target(name: "TMSystem", dependencies: ["TMRouting", "CSocketShim"]),
         .target(name: "TMGeoIP", dependencies: ["TMRouting", "TMSystem", "CMaxMindDB"]),
-        .target(name: "TMConfig", dependencies: ["TMRouting", "TMGeoIP"]),
+        .target(name: "TMConfig", dependencies: ["TMRouting", "TMSystem", "TMGeoIP"]),
         .target(name: "TMWire", dependencies: ["TMRouting", "CLDNS"]),
         .target(
             name: "TMHealth",
@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "TMGeoIPTests", dependencies: ["TMGeoIP", "TMRouting"]),
         .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting", "TMHealth"]),
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
+        .testTarget(name: "TMSystemTests", dependencies: ["TMSystem"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import TMRouting
+import TMSystem
 
 /// Loads a configuration directory: `edgetm.json` and every `*.json` in its profiles directory.
 /// Everything is read and checked before anything is returned, and every problem is reported.
@@ -37,12 +38,17 @@ public enum ConfigLoader {
         return LoadResult(configuration: configuration, issues: log.issues)
     }
 
+    /// No JSON file of a configuration may be larger: the size is checked before anything is read, so a runaway
+    /// or planted file costs nothing (a 50 MB profile took 6 s and 460 MB to load).
+    public static let maxFileSize = 16 << 20
+
     static func readDocument(directory: String, file: String, log: IssueLog) -> JSONValue? {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(file)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            let reason =
-                FileManager.default.fileExists(atPath: url.path) ? "permission denied or not a file" : "no such file"
-            log.error(file, "", "cannot be read: \(reason)")
+        let data: Data
+        do {
+            data = try BoundedFile.read(atPath: url.path, limit: maxFileSize)
+        } catch {
+            log.error(file, "", "cannot be read: \(error)")
             return nil
         }
         do {

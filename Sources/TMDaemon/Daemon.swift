@@ -32,8 +32,9 @@ public struct DaemonOptions: Sendable {
 }
 
 /// The serving daemon: loads the configuration, restores saved health, binds the listeners, starts probing,
-/// tells systemd when it is ready, then waits for signals (SIGHUP reloads, SIGTERM and SIGINT stop).
-public final class Daemon {
+/// tells systemd when it is ready, then waits for signals (SIGHUP reloads, on a thread of its own; SIGTERM and SIGINT
+/// stop, whatever a reload is doing).
+public final class Daemon: Sendable {
     public static let version = "0.1.0"
 
     private let options: DaemonOptions
@@ -58,28 +59,38 @@ public final class Daemon {
 
         // Started in a function of its own, so that the first configuration is not held here for the whole run:
         // after a reload only the publisher's snapshot keeps one.
-        guard let (publisher, monitor, control) = start() else { return 1 }
+        guard let (publisher, monitor, serving, control) = start() else { return 1 }
+        let reloads = ReloadRequests()
+        reloads.serve { [self] in
+            notifier.notify("RELOADING=1")
+            reload(publisher: publisher, serving: serving)
+            notifier.notify("READY=1")
+        }
         while true {
             var received: Int32 = 0
             guard sigwait(&signals, &received) == 0 else { continue }
             if received == SIGHUP {
-                notifier.notify("RELOADING=1")
-                reload(publisher: publisher)
-                notifier.notify("READY=1")
+                reloads.request()
             } else {
                 notifier.notify("STOPPING=1")
                 logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
                 control?.remove()
                 monitor.stop()
-                publisher.stop(within: 2)
+                // Unsaved health is written if the publisher is free; a reload it is building can take seconds,
+                // and a stop must not wait for that (the state file is at most a few seconds old anyway).
+                publisher.stop(within: Self.stopWait)
                 return 0
             }
         }
     }
 
+    /// How long a stop waits for the publisher's last state file write.
+    static let stopWait = 0.5
+
     /// Loads the configuration, restores saved health, builds the first snapshot, binds the listeners, starts
-    /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails.
-    private func start() -> (Publisher, HealthMonitor, ControlServer?)? {
+    /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails. Returns
+    /// the addresses it serves, which no reload changes.
+    private func start() -> (Publisher, HealthMonitor, [ListenAddress], ControlServer?)? {
         guard let configuration = load(reason: "start") else { return nil }
         Self.raiseFileLimit()
         let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
@@ -131,7 +142,7 @@ public final class Daemon {
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
-        return (publisher, monitor, control)
+        return (publisher, monitor, addresses, control)
     }
 
     /// The control socket for `edgetm admin`; without it DNS is still served (admin commands then say the daemon
@@ -233,7 +244,8 @@ public final class Daemon {
     }
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
-    private func reload(publisher: Publisher) {
+    /// `serving`: the addresses bound at start.
+    private func reload(publisher: Publisher, serving: [ListenAddress]) {
         defer { Self.returnFreedMemorySoon() }
         let started = monotonicSeconds()
         let result = ConfigLoader.load(directory: options.configDirectory)
@@ -247,8 +259,15 @@ public final class Daemon {
             publisher.reloadRefused(errorCount: result.errors.count)
             return
         }
-        if configuration.listen != publisher.store.snapshot.configuration.listen, options.listenOverride.isEmpty {
-            logger.warning("listen addresses changed; they take effect at the next restart")
+        // Listeners are bound once, at start, and a listener thread cannot yet be stopped on its own: a changed
+        // `listen` is reported on every reload (compared with what is bound) until a restart applies it.
+        if options.listenOverride.isEmpty, configuration.listen != serving {
+            logger.warning(
+                "listen addresses changed; a restart is needed to apply them, the old addresses keep serving",
+                metadata: [
+                    "listen.serving": "\(serving.map(\.description).joined(separator: " "))",
+                    "listen.configured": "\(configuration.listen.map(\.description).joined(separator: " "))",
+                ])
         }
         guard publisher.reload(configuration) else {
             logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])

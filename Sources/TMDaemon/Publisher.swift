@@ -163,6 +163,8 @@ private struct Worker {
     private var admin: AdminTable
     /// `admin` resolved for the configuration that serves: laid over every health vector from the monitor.
     private var overrides: [Int: AdminOverride] = [:]
+    /// Why the state file cannot be written, while it cannot: logged when it starts or changes, shown in status.
+    private var stateFileProblem: String?
 
     init(builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger, admin: AdminTable) {
         self.builder = builder
@@ -176,6 +178,11 @@ private struct Worker {
         self.builder = builder
         storeSlot = store
         boardSlot = board
+        do {
+            try stateFile.checkWritable()
+        } catch {
+            noteStateFileProblem("\(error)")
+        }
     }
 
     /// Resolves the admin state for `profiles` (forgetting, with a log line, entries that name nothing there) and
@@ -283,7 +290,8 @@ private struct Worker {
         let snapshot = store.snapshot
         let zone = snapshot.configuration.zone.apex
         let input = StatusInput(
-            zone: zone, routing: snapshot.routing, generation: generation, started: started, lastReload: lastReload)
+            zone: zone, routing: snapshot.routing, generation: generation, started: started, lastReload: lastReload,
+            stateFileProblem: stateFileProblem.map { (stateFile.url.path, $0) })
         board.post(PreparedStatus(name: zone, lines: StatusReport.zone(input)))
     }
 
@@ -298,8 +306,13 @@ private struct Worker {
         lastWrite = now
         do {
             try stateFile.write(monitor.savedHealth(), admin: admin.entries)
+            if stateFileProblem != nil {
+                stateFileProblem = nil
+                logger.notice("the state file is written again", metadata: ["state.file": "\(stateFile.url.path)"])
+                postZoneStatus()
+            }
         } catch {
-            logger.warning("cannot write the state file", metadata: ["error": "\(error)"])
+            noteStateFileProblem("\(error)")
         }
     }
 
@@ -371,6 +384,16 @@ private struct Worker {
         if let reason = entry.override.reason { metadata["reason"] = "\(reason)" }
         if let until = entry.override.until { metadata["until"] = "\(ISO8601DateFormatter().string(from: until))" }
         return metadata
+    }
+
+    /// The same problem on every write is logged once; health is still served, only not kept across restarts.
+    private mutating func noteStateFileProblem(_ reason: String) {
+        guard reason != stateFileProblem else { return }
+        stateFileProblem = reason
+        logger.error(
+            "cannot write the state file; endpoint health will not survive a restart",
+            metadata: ["state.file": "\(stateFile.url.path)", "reason": "\(reason)"])
+        postZoneStatus()
     }
 
     /// One line per profile whose answer or reason differs from `previous` (matched by profile name); every

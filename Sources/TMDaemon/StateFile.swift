@@ -1,9 +1,14 @@
 import Foundation
 import TMControl
 import TMHealth
+import TMSystem
 
-/// Endpoint health and admin state kept across restarts: written atomically (write, then rename) on every change.
+/// Endpoint health and admin state kept across restarts: replaced whole (`AtomicFile`) after every change.
 struct StateFile: Sendable {
+    /// A state file larger than this is refused unread, so that a planted or runaway file cannot exhaust memory at
+    /// start. A probed endpoint takes about 260 bytes, so this holds some 250,000 of them.
+    static let maxSize = 64 << 20
+
     struct Document: Codable {
         var written: Date
         var endpoints: [SavedHealth]
@@ -38,8 +43,13 @@ struct StateFile: Sendable {
     }
 
     func read(maxAge: Double, now: Date = Date()) -> ReadOutcome {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        let data: Data
+        do {
+            data = try BoundedFile.read(atPath: url.path, limit: Self.maxSize)
+        } catch .missing {
             return .ignored("no state file at \(url.path)", admin: [])
+        } catch {
+            return .ignored("state file \(url.path) cannot be read: \(error); starting without it", admin: [])
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -55,15 +65,17 @@ struct StateFile: Sendable {
         return .restored(document.endpoints, admin: document.admin ?? [])
     }
 
+    /// What would make every `write` fail (the path is a directory, its directory is missing or not writable), so
+    /// that it is reported once, at start, instead of on every change.
+    func checkWritable() throws(FileError) {
+        try AtomicFile.checkReplaceable(atPath: url.path)
+    }
+
     func write(_ endpoints: [SavedHealth], admin: [AdminEntry], now: Date = Date()) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(Document(written: now, endpoints: endpoints, admin: admin))
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        try data.write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-        }
+        try AtomicFile.replace(atPath: url.path, with: data)
     }
 }

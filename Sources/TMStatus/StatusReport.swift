@@ -29,12 +29,14 @@ public struct StatusInput: Sendable {
     public var generation: Int
     public var started: Date
     public var lastReload: ReloadRecord?
+    /// Why the state file cannot be written, while it cannot: `reason` follows `path` in a sentence.
+    public var stateFileProblem: (path: String, reason: String)?
 
     public init(
         zone: DomainName, routing: RoutingTable,
         endpointHealth: @escaping @Sendable (Int) -> EndpointHealth? = { _ in nil },
         answered: @escaping @Sendable (Int) -> UInt64 = { _ in 0 }, generation: Int = 0, started: Date,
-        lastReload: ReloadRecord?
+        lastReload: ReloadRecord?, stateFileProblem: (path: String, reason: String)? = nil
     ) {
         self.zone = zone
         self.routing = routing
@@ -43,6 +45,7 @@ public struct StatusInput: Sendable {
         self.generation = generation
         self.started = started
         self.lastReload = lastReload
+        self.stateFileProblem = stateFileProblem
     }
 }
 
@@ -54,7 +57,8 @@ public enum StatusReport {
     /// A TXT record's cost beyond its text: a compressed owner, type, class, TTL, length, and the string's length.
     static let recordOverhead = 13
 
-    /// For the zone name: a line with the counts by status, then the profiles that are not healthy (not Online, or
+    /// For the zone name: a line with the counts by status, `state-file=error path=P reason=R` while the state file
+    /// cannot be written, then the profiles that are not healthy (not Online, or
     /// failing open), then the others, in configuration order; cut to `answerBudget` with a last line
     /// `truncated=N more; ask CH TXT <profile name>`.
     public static func zone(_ input: StatusInput) -> [String] {
@@ -85,7 +89,11 @@ public enum StatusReport {
         let header =
             "zone=\(input.zone) profiles=\(profiles.count) \(byStatus) fail-open=\(failingOpen) "
             + "generation=\(input.generation) started=\(timestamp(input.started)) \(reload)"
-        return bounded([header], then: troubled + healthy) { summary($0, input) }
+        // Spaces become underscores, as in every other status value, so that the line stays `key=value` words.
+        let stateFile = input.stateFileProblem.map {
+            "state-file=error path=\($0.path) reason=\($0.reason.replacingOccurrences(of: " ", with: "_"))"
+        }
+        return bounded([header] + (stateFile.map { [$0] } ?? []), then: troubled + healthy) { summary($0, input) }
     }
 
     /// `first`, then `line(item)` for as many items as the budget holds; when not all fit, a last line says how

@@ -84,11 +84,14 @@ struct ParsedQuery {
         return .success(ParsedQuery(name: .inPacket(12..<nameEnd), type: type, dnsClass: dnsClass, edns: edns))
     }
 
-    /// Reads a query with ldns. The header checks come first, so that responses and odd opcodes never reach ldns.
+    /// Reads a query with ldns. The header checks come first, so that responses and odd opcodes never reach ldns;
+    /// then `StrictParsing`, so that what ldns is lenient about is FORMERR.
     static func parseWithLDNS(_ packet: UnsafeRawBufferPointer) -> Result<ParsedQuery, Failure> {
         guard packet.count >= 12 else { return .failure(.drop) }
         if packet[2] & 0x80 != 0 { return .failure(.drop) }
         if packet[2] >> 3 & 0x0f != 0 { return .failure(.respond(.notImplemented)) }
+        // What ldns would accept but RFC 6891 and RFC 1035 do not; the fast path never takes these shapes.
+        if StrictParsing.violation(in: packet) != nil { return .failure(.respond(.formErr)) }
         var parsed: UnsafeMutablePointer<ldns_pkt>?
         let status = ldns_wire2pkt(&parsed, packet.baseAddress!.assumingMemoryBound(to: UInt8.self), packet.count)
         guard status == LDNS_STATUS_OK, let parsed else { return .failure(.respond(.formErr)) }

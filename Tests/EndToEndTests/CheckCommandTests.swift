@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `edgetm check --config DIR`: exit 0 and an OK line, or exit 1 and every error as `FILE: JSON.PATH: message`.
 @Suite("edgetm check")
 struct CheckCommandTests {
@@ -85,6 +89,36 @@ struct CheckCommandTests {
         for line in lines {
             #expect(Self.isIssueLine(line), "not FILE: JSON.PATH: message: \(line)")
         }
+    }
+
+    @Test("A profile nested 500 deep and one larger than 16 MiB are refused as FILE: $: message within 2 s")
+    func oversizedAndDeepFilesAreRefused() throws {
+        let deep =
+            #"{ "name": "deep", "properties": "# + String(repeating: "[", count: 500)
+            + String(repeating: "]", count: 500)
+            + "}"
+        let config = try TestConfig(
+            server: TestConfig.server(), profiles: ["deep.json": deep, "web.json": Self.brokenWeb])
+        defer { config.remove() }
+        let big = config.url.appendingPathComponent("profiles/big.json").path
+        #expect(FileManager.default.createFile(atPath: big, contents: nil))
+        // Sparse: 17 MiB on paper, nothing on disk; refused by its size alone.
+        #expect(truncate(big, 17 << 20) == 0)
+        let start = Date()
+        let result = try Command.edgetm(["check", "--config", config.path])
+        #expect(Date().timeIntervalSince(start) < 2)
+        #expect(result.status == 1, "stderr:\n\(result.stderr)")
+        #expect(
+            result.stderrLines.contains(
+                "profiles/big.json: $: cannot be read: is 17825792 bytes, more than the limit of 16 MiB"),
+            "stderr:\n\(result.stderr)")
+        #expect(
+            result.stderrLines.contains(
+                "profiles/deep.json: $: is not valid JSON: nested deeper than 64 levels at line 1, column 96"),
+            "stderr:\n\(result.stderr)")
+        #expect(
+            result.stderrLines.contains { $0.hasPrefix("profiles/web.json: properties.dnsConfig.ttl: ") },
+            "the other files are still checked: \(result.stderr)")
     }
 
     @Test("A missing edgetm.json is reported as FILE: $: message with exit status 1")

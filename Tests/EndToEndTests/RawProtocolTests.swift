@@ -83,6 +83,48 @@ struct RawProtocolTests {
         }
     }
 
+    @Test("Two OPT records, an OPT not owned by the root or outside the additional section, a forward pointer: FORMERR")
+    func strictEDNSAndPointers() throws {
+        let question = DNSWire.name("app.tm.example") + DNSWire.u16(RRType.a) + DNSWire.u16(RRClass.internet)
+        let opt = EDNSSpec().bytes
+        let withECS = EDNSSpec(options: [0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100]).bytes
+        let withDO = EDNSSpec(dnssecOK: true).bytes
+        let malformed: [(String, [UInt8])] = [
+            ("two OPT records", DNSWire.header(id: 0x0a01, ar: 2) + question + withECS + withDO),
+            (
+                "an OPT owned by app.",
+                DNSWire.header(id: 0x0a02, ar: 1) + question + DNSWire.name("app") + opt.dropFirst()
+            ),
+            ("an OPT in the answer section", DNSWire.header(id: 0x0a03, an: 1) + question + opt),
+            ("an OPT in the authority section", DNSWire.header(id: 0x0a04, ns: 1) + question + opt),
+            // The question is a pointer to the name after it, which ldns alone would follow.
+            (
+                "a forward pointer in the question",
+                DNSWire.header(id: 0x0a05) + [0xc0, 18] + Array(question.suffix(4)) + DNSWire.name("app.tm.example")
+            ),
+        ]
+        try Self.withServer { server in
+            let udp = try server.udpClient()
+            let tcp = try server.tcpClient()
+            defer { tcp.close() }
+            for (label, packet) in malformed {
+                let udpReply = try DNSMessage(try #require(udp.exchange(packet), "\(label): no UDP reply"))
+                #expect(udpReply.rcode == RCode.formErr, "\(label) over UDP: \(udpReply)")
+                #expect(udpReply.id == UInt16(packet[0]) << 8 | UInt16(packet[1]))
+                #expect(udpReply.answers.isEmpty)
+                let tcpReply = try DNSMessage(try #require(try tcp.exchange(packet), "\(label): no TCP reply"))
+                #expect(tcpReply.rcode == RCode.formErr, "\(label) over TCP: \(tcpReply)")
+            }
+            // The same question with one OPT record, compressed names after it, is answered.
+            let legal =
+                DNSWire.header(id: 0x0a06, ar: 2) + question + [0xc0, 12] + DNSWire.u16(RRType.a)
+                + DNSWire.u16(RRClass.internet) + [0, 0, 0, 30, 0, 4, 192, 0, 2, 1] + withDO
+            let answered = try DNSMessage(try #require(udp.exchange(legal), "no reply to the legal query"))
+            #expect(answered.rcode == RCode.noError, "\(answered)")
+            #expect(answered.answers.first?.address == "127.0.0.11")
+        }
+    }
+
     @Test("Packets shorter than a 12-byte header get no reply")
     func shortPacketsAreDropped() throws {
         try Self.withServer { server in

@@ -78,6 +78,19 @@ struct StatusReportTests {
                 == "profile=app method=Priority status=Disabled answer=none")
     }
 
+    /// The second line while the state file cannot be written, its reason in underscored words like every value.
+    @Test func stateFileProblemIsTheSecondZoneLine() {
+        var input = Self.input([.online, .online])
+        input.stateFileProblem = ("/srv/edgetm/state.json", "cannot create a file in its directory: Permission denied")
+        let lines = StatusReport.zone(input)
+        #expect(lines.count == 3)
+        #expect(
+            lines.dropFirst().first
+                == "state-file=error path=/srv/edgetm/state.json "
+                + "reason=cannot_create_a_file_in_its_directory:_Permission_denied")
+        #expect(lines.last == "profile=app method=Priority status=Online answer=mec")
+    }
+
     @Test(arguments: [
         ([MonitorStatus.online, .degraded], "Degraded"), ([.online, .checkingEndpoint], "Online"),
         ([.checkingEndpoint, .checkingEndpoint], "CheckingEndpoints"),

@@ -51,27 +51,107 @@ struct ParserEquivalenceTests {
         withOptions("v4.tm.example", type: 1, [0, 8, 0, 40, 0]),
     ]
 
-    @Test(arguments: Array(queries.indices))
-    func sameBytesEitherWay(_ index: Int) throws {
-        let query = Self.queries[index]
-        func respond(_ packet: UnsafeRawBufferPointer, _ parsed: Result<ParsedQuery, ParsedQuery.Failure>) -> [UInt8]? {
-            var out = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
-            let written = out.withUnsafeMutableBytes {
-                DNSResponder.respond(
-                    to: packet, parsed: parsed, into: $0, table: Self.table, transport: .udp,
-                    client: nil, status: nil)
-            }
-            return written.map { Array(out[0..<$0.length]) }
+    /// The response bytes for `parsed`, nil when dropped.
+    static func respond(_ packet: UnsafeRawBufferPointer, _ parsed: Result<ParsedQuery, ParsedQuery.Failure>)
+        -> [UInt8]?
+    {
+        var out = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
+        let written = out.withUnsafeMutableBytes {
+            DNSResponder.respond(
+                to: packet, parsed: parsed, into: $0, table: Self.table, transport: .udp,
+                client: nil, status: nil)
         }
-        let (fast, ldns) = query.withUnsafeBytes { packet in
+        return written.map { Array(out[0..<$0.length]) }
+    }
+
+    /// What the in-place parser answers (nil when it declines) and what ldns answers.
+    static func bothWays(_ query: [UInt8]) -> (fast: [UInt8]??, ldns: [UInt8]?) {
+        query.withUnsafeBytes { packet in
             (
                 ParsedQuery.parseCommon(packet).map { respond(packet, $0) },
                 respond(packet, ParsedQuery.parseWithLDNS(packet))
             )
         }
+    }
+
+    @Test(arguments: Array(queries.indices))
+    func sameBytesEitherWay(_ index: Int) throws {
+        let (fast, ldns) = Self.bothWays(Self.queries[index])
         // Every query here has the common shape, so the fast path must have taken it.
         let fastBytes = try #require(fast, "the in-place parser declined query \(index)")
         #expect(fastBytes == ldns)
+    }
+
+    static let question = QueryBuilder.make("v4.tm.example", type: 1, id: 0x5757)
+    static let typeClassA: [UInt8] = [0, 1, 0, 1]
+    static let opt: [UInt8] = [0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]
+    /// An OPT record (root owner, DO set) carrying `options`.
+    static func opt(dnssecOK: Bool = false, _ options: [UInt8]) -> [UInt8] {
+        [0, 0, 41, 0x04, 0xd0, 0, 0, dnssecOK ? 0x80 : 0, 0, UInt8(options.count >> 8), UInt8(options.count & 0xff)]
+            + options
+    }
+    /// `question` with the header counts set and `records` after it.
+    static func withRecords(an: UInt8 = 0, ns: UInt8 = 0, ar: UInt8 = 0, _ records: [UInt8]) -> [UInt8] {
+        var packet = question
+        packet[7] = an
+        packet[9] = ns
+        packet[11] = ar
+        return packet + records
+    }
+    /// A header for one question, then `body`.
+    static func header(ar: UInt8 = 0) -> [UInt8] { [0x57, 0x58, 0, 0, 0, 1, 0, 0, 0, 0, 0, ar] }
+    static let v4Name: [UInt8] = [2, 0x76, 0x34, 2, 0x74, 0x6d, 7, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0]
+    static let aRecord: [UInt8] = [0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 192, 0, 2, 1]
+
+    /// Shapes ldns accepts but RFC 6891 and RFC 1035 do not (FORMERR), and legal shapes close to them (answered).
+    static let strictCases: [(label: String, packet: [UInt8], violation: StrictParsing.Violation?)] = [
+        ("two OPT records", withRecords(ar: 2, opt + opt), .secondOPT),
+        // What ldns would merge: ECS from the first, DO from the second.
+        (
+            "two OPT records, ECS in one and DO in the other",
+            withRecords(ar: 2, opt(ecs(1, 24, [198, 51, 100])) + opt(dnssecOK: true, [])), .secondOPT
+        ),
+        ("an OPT owned by x.", withRecords(ar: 1, [1, 0x78, 0] + opt.dropFirst()), .optOwnerNotRoot),
+        ("an OPT owned by the question name", withRecords(ar: 1, [0xc0, 12] + opt.dropFirst()), .optOwnerNotRoot),
+        ("an OPT in the answer section", withRecords(an: 1, opt), .optOutsideAdditional),
+        ("an OPT in the authority section", withRecords(ns: 1, opt), .optOutsideAdditional),
+        (
+            "an OPT in the authority section and one in the additional", withRecords(ns: 1, ar: 1, opt + opt),
+            .optOutsideAdditional
+        ),
+        // ldns would follow these and answer v4.tm.example.
+        ("a question that is a forward pointer", header() + [0xc0, 18] + typeClassA + v4Name, .pointerNotBackwards),
+        (
+            "a question whose labels end in a forward pointer",
+            header() + [2, 0x76, 0x34, 0xc0, 21] + typeClassA + v4Name.suffix(from: 3), .pointerNotBackwards
+        ),
+        ("a question that points into the header", header() + [0xc0, 4] + typeClassA, .pointerNotBackwards),
+        ("a question that points to itself", header() + [0xc0, 12] + typeClassA, .pointerNotBackwards),
+        (
+            "an additional owner that points forward",
+            header(ar: 2) + v4Name + typeClassA + [0xc0, 47] + aRecord
+                + v4Name + aRecord, .pointerNotBackwards
+        ),
+        // Legal: answered as usual.
+        ("an OPT and an A record in the additional section", withRecords(ar: 2, opt + [0] + aRecord), nil),
+        ("an additional owner that points back to the question", withRecords(ar: 2, [0xc0, 12] + aRecord + opt), nil),
+        (
+            "a chain of backward pointers in the additional section",
+            withRecords(ar: 3, [0xc0, 12] + aRecord + [0xc0, 31] + aRecord + [0xc0, 47] + aRecord), nil
+        ),
+    ]
+
+    @Test(arguments: Array(strictCases.indices))
+    func strictShapesAreFormErrEitherWay(_ index: Int) throws {
+        let (label, packet, violation) = Self.strictCases[index]
+        #expect(packet.withUnsafeBytes { StrictParsing.violation(in: $0) } == violation, "\(label)")
+        let (fast, ldns) = Self.bothWays(packet)
+        if let fast { #expect(fast == ldns, "\(label): the in-place parser disagrees with ldns") }
+        let reply = try #require(ldns, "\(label): dropped")
+        #expect(reply[0...1] == packet[0...1])
+        #expect(reply[3] & 0x0f == (violation == nil ? 0 : 1), "\(label): rcode \(reply[3] & 0x0f)")
+        // The whole query path gives the same answer.
+        #expect(TestZone.respond(packet, Self.table) == reply, "\(label)")
     }
 
     @Test func unusualShapesGoToLDNS() {
