@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TMConfig
 import TMControl
+import TMHTTP
 import TMHealth
 import TMRouting
 import TMSystem
@@ -116,9 +117,10 @@ public final class Daemon: Sendable {
         }
         let desk = StatusDesk(store: publisher.store, status: status(rendersProfiles: true))
         let heartbeat = Heartbeat()
+        let queries = QueryCounters()
         let context = ListenerContext(
             store: publisher.store, status: status(rendersProfiles: false), desk: desk, counters: counters,
-            heartbeat: heartbeat)
+            queries: queries, heartbeat: heartbeat)
         let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
         do {
             try startListeners(on: addresses, context: context)
@@ -137,12 +139,43 @@ public final class Daemon: Sendable {
         publisher.start()
         desk.start()
         let control = startControl(publisher: publisher)
+        if let http = configuration.http {
+            guard startHTTP(http, publisher: publisher, monitor: monitor, context: context) else { return nil }
+        }
         startNamedThread("probes") {
             monitor.run { publisher.healthChanged($0) }
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
         return (publisher, monitor, addresses, control)
+    }
+
+    /// The HTTP interface; false (after logging why) when an address cannot be bound, which stops the start like a
+    /// DNS address that cannot be bound.
+    private func startHTTP(
+        _ settings: HTTPSettings, publisher: Publisher, monitor: HealthMonitor, context: ListenerContext
+    ) -> Bool {
+        let started = Date()
+        let routes = HTTPRoutes(
+            metrics: {
+                MetricsPage(
+                    snapshot: publisher.store.snapshot, queries: context.queries.snapshot,
+                    answers: context.counters.all, probes: monitor.probeTallies(), reloads: publisher.reloads.current,
+                    started: started, version: Daemon.version
+                ).render()
+            },
+            healthy: { context.heartbeat.allAlive(within: 3) },
+            ready: { monitor.firstRoundComplete })
+        do {
+            let server = try HTTPServer.start(
+                listen: settings.listen.map { ($0.ipAddress, $0.port) }, allow: settings.allow, routes: routes,
+                logger: logger)
+            logger.notice("serving HTTP", metadata: ["listen": "\(server.bound.joined(separator: " "))"])
+            return true
+        } catch {
+            logger.error("cannot serve", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     /// The control socket for `edgetm admin`; without it DNS is still served (admin commands then say the daemon

@@ -33,6 +33,8 @@ final class Publisher: Sendable {
 
     let store: SnapshotStore
     let board = StatusBoard()
+    /// Reload outcomes, for metrics.
+    let reloads = ReloadCounts()
     private let queue = Mutex<[Event]>([])
     private let wakeup = DispatchSemaphore(value: 0)
     private let worker: Mutex<Worker>
@@ -48,7 +50,7 @@ final class Publisher: Sendable {
         let snapshot = try builder.build(
             configuration, health: worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles)))
         store = SnapshotStore(snapshot)
-        worker.attach(builder: builder, store: store, board: board)
+        worker.attach(builder: builder, store: store, board: board, reloads: reloads)
         self.worker = Mutex(worker)
         self.worker.withLock { worker in
             worker.logAnswers(of: snapshot, previous: nil)
@@ -151,6 +153,7 @@ private struct Worker {
     private var boardSlot: StatusBoard?
     var store: SnapshotStore { storeSlot! }
     var board: StatusBoard { boardSlot! }
+    private var reloadsSlot: ReloadCounts?
     let monitor: HealthMonitor
     let stateFile: StateFile
     let logger: Logger
@@ -174,8 +177,9 @@ private struct Worker {
         self.admin = admin
     }
 
-    mutating func attach(builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard) {
+    mutating func attach(builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard, reloads: ReloadCounts) {
         self.builder = builder
+        reloadsSlot = reloads
         storeSlot = store
         boardSlot = board
         do {
@@ -224,10 +228,12 @@ private struct Worker {
                 pending = nil
                 let succeeded = reload(configuration)
                 lastReload = ReloadRecord(time: Date(), succeeded: succeeded, errorCount: succeeded ? 0 : 1)
+                reloadsSlot?.record(succeeded: succeeded, at: Date())
                 postZoneStatus()
                 done(succeeded)
             case .reloadRefused(let errorCount):
                 lastReload = ReloadRecord(time: Date(), succeeded: false, errorCount: errorCount)
+                reloadsSlot?.record(succeeded: false, at: Date())
                 postZoneStatus()
             case .admin(let request, let by, let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
