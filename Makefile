@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= Config
 LISTEN ?= 127.0.0.1:5353
 DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev libmaxminddb-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
-	systemd libmaxmind-db-writer-perl python3-pip prometheus curl
+	systemd libmaxmind-db-writer-perl python3-pip prometheus curl chromium
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PREFIX ?= /usr/local

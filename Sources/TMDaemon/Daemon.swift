@@ -99,10 +99,10 @@ public final class Daemon: Sendable {
         let publisher: Publisher
         do {
             monitor = try HealthMonitor(logger: logger)
-            let (saved, admin) = restoredState(stateFile, maxAge: configuration.stateMaxAgeSeconds)
+            let (saved, kept) = restoredState(stateFile, maxAge: configuration.stateMaxAgeSeconds)
             let health = monitor.configure(configuration.profiles, generation: 0, restoring: saved)
             publisher = try Publisher(
-                configuration: configuration, health: health, admin: admin,
+                configuration: configuration, health: health, admin: kept.admin, events: kept.events,
                 builder: SnapshotBuilder(identity: identity), monitor: monitor,
                 stateFile: stateFile, logger: logger)
         } catch {
@@ -155,17 +155,9 @@ public final class Daemon: Sendable {
     private func startHTTP(
         _ settings: HTTPSettings, publisher: Publisher, monitor: HealthMonitor, context: ListenerContext
     ) -> Bool {
-        let started = Date()
-        let routes = HTTPRoutes(
-            metrics: {
-                MetricsPage(
-                    snapshot: publisher.store.snapshot, queries: context.queries.snapshot,
-                    answers: context.counters.all, probes: monitor.probeTallies(), reloads: publisher.reloads.current,
-                    started: started, version: Daemon.version
-                ).render()
-            },
-            healthy: { context.heartbeat.allAlive(within: 3) },
-            ready: { monitor.firstRoundComplete })
+        let routes = DaemonRoutes(
+            publisher: publisher, monitor: monitor, context: context, started: Date(), version: Daemon.version
+        ).routes
         do {
             let server = try HTTPServer.start(
                 listen: settings.listen.map { ($0.ipAddress, $0.port) }, allow: settings.allow, routes: routes,
@@ -210,8 +202,8 @@ public final class Daemon: Sendable {
         return result.configuration
     }
 
-    private func restoredState(_ stateFile: StateFile, maxAge: Double) -> ([SavedHealth], [AdminEntry]) {
-        let (saved, admin): ([SavedHealth], [AdminEntry])
+    private func restoredState(_ stateFile: StateFile, maxAge: Double) -> ([SavedHealth], StateFile.Kept) {
+        let (saved, kept): ([SavedHealth], StateFile.Kept)
         switch stateFile.read(maxAge: maxAge) {
         case .restored(let health, let entries):
             logger.notice(
@@ -220,15 +212,15 @@ public final class Daemon: Sendable {
                     "endpoints": "\(health.count)",
                     "state.file": "\(stateFile.url.path)",
                 ])
-            (saved, admin) = (health, entries)
+            (saved, kept) = (health, entries)
         case .ignored(let reason, let entries):
             logger.warning("starting without saved health", metadata: ["reason": "\(reason)"])
-            (saved, admin) = ([], entries)
+            (saved, kept) = ([], entries)
         }
-        if !admin.isEmpty {
-            logger.notice("restored admin state", metadata: ["entries": "\(admin.count)"])
+        if !kept.admin.isEmpty {
+            logger.notice("restored admin state", metadata: ["entries": "\(kept.admin.count)"])
         }
-        return (saved, admin)
+        return (saved, kept)
     }
 
     private func startListeners(on addresses: [ListenAddress], context: ListenerContext) throws {

@@ -5,24 +5,30 @@ import NIOCore
 import Synchronization
 import TMRouting
 
-/// What the HTTP interface serves, as closures over the daemon's state: this module knows HTTP, not edgetm.
-public struct HTTPRoutes: Sendable {
-    /// The Prometheus text exposition (format 0.0.4).
-    public var metrics: @Sendable () -> String
-    /// Whether every listener thread is alive.
-    public var healthy: @Sendable () -> Bool
-    /// Whether the first probe round is done.
-    public var ready: @Sendable () -> Bool
+/// One response: status code, content type and body.
+public struct HTTPDocument: Sendable {
+    public let status: Int
+    public let contentType: String
+    public let body: Data
 
-    public init(
-        metrics: @escaping @Sendable () -> String, healthy: @escaping @Sendable () -> Bool,
-        ready: @escaping @Sendable () -> Bool
-    ) {
-        self.metrics = metrics
-        self.healthy = healthy
-        self.ready = ready
+    public init(status: Int = 200, contentType: String, body: Data) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
+    public static func text(_ text: String, status: Int = 200) -> HTTPDocument {
+        HTTPDocument(status: status, contentType: "text/plain; charset=utf-8", body: Data(text.utf8))
+    }
+
+    public static func json(_ body: Data, status: Int = 200) -> HTTPDocument {
+        HTTPDocument(status: status, contentType: "application/json", body: body)
     }
 }
+
+/// What the HTTP interface serves: for each path, a function of the query parameters. This module knows HTTP,
+/// not edgetm; every path is read-only (GET and HEAD).
+public typealias HTTPRoutes = [String: @Sendable (_ query: [String: String]) -> HTTPDocument]
 
 /// The HTTP interface (Hummingbird on swift-nio's own event-loop threads, so nothing here can hold up answering
 /// or probing): one server per listen address, a source allow-list (403 for others), and the routes.
@@ -37,17 +43,17 @@ public final class HTTPServer: Sendable {
     ) throws -> HTTPServer {
         let router = Router(context: ClientContext.self)
         router.add(middleware: AllowListMiddleware(allow: allow))
-        router.add(middleware: MethodMiddleware(paths: Self.paths))
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: routes.metrics())))
-        }
-        router.get("/healthz") { _, _ in
-            Self.text(routes.healthy() ? .ok : .serviceUnavailable, routes.healthy() ? "ok\n" : "listener stalled\n")
-        }
-        router.get("/readyz") { _, _ in
-            routes.ready() ? Self.text(.ok, "ready\n") : Self.text(.serviceUnavailable, "first probe round not done\n")
+        router.add(middleware: MethodMiddleware(paths: Set(routes.keys)))
+        for (path, handler) in routes {
+            router.get(RouterPath(path)) { request, _ in
+                var query: [String: String] = [:]
+                for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+                let document = handler(query)
+                return Response(
+                    status: .init(code: document.status),
+                    headers: [.contentType: document.contentType, .cacheControl: "no-store"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: document.body)))
+            }
         }
         let responder = router.buildResponder()
         var bound: [String] = []
@@ -82,9 +88,6 @@ public final class HTTPServer: Sendable {
     }
 
     private init(bound: [String]) { self.bound = bound }
-
-    /// Every path served; all are read-only.
-    static let paths: Set<String> = ["/metrics", "/healthz", "/readyz"]
 
     static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
         Response(
