@@ -42,6 +42,7 @@ let package = Package(
             name: "TMHTTP",
             dependencies: [
                 "TMRouting", "TMSystem", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

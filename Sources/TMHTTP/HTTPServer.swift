@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Synchronization
@@ -67,7 +68,10 @@ public final class HTTPServer: Sendable {
                     configuration: .init(
                         idleTimeout: .seconds(10),
                         httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 16 * 1024))),
-                configuration: .init(address: .hostname(host, port: Int(port))),
+                // Beyond 64 open connections new ones wait in the backlog: a flood cannot take every descriptor.
+                configuration: .init(
+                    address: .hostname(host, port: Int(port)),
+                    availableConnectionsDelegate: MaximumAvailableConnections(64)),
                 onServerRunning: { channel in started.done(channel.localAddress?.description) },
                 logger: logger)
             Task { [application] in

@@ -95,6 +95,38 @@ struct MetricsTests {
         }
     }
 
+    @Test("Oversized headers are refused and a flood of idle HTTP connections leaves DNS answering")
+    func badClients() throws {
+        let site = try Site()
+        try ServerProcess.with(config: site.config.url) { server in
+            let big = try Command.run(
+                URL(fileURLWithPath: "/usr/bin/curl"),
+                [
+                    "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-H",
+                    "X-Big: " + String(repeating: "a", count: 20_000), "http://127.0.0.1:\(site.httpPort)/metrics",
+                ])
+            #expect(big.stdout != "200", "a 20 KB header was accepted")
+            var idle: [Int32] = []
+            defer { for fd in idle { close(fd) } }
+            for _ in 0..<100 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                let connected = Loopback.v4.withSockaddr(port: site.httpPort) { connect(fd, $0, $1) }
+                if connected == 0 { idle.append(fd) } else { close(fd) }
+            }
+            #expect(idle.count >= 64, "\(idle.count) connections opened")
+            for id in UInt16(1)...20 { #expect(server.normalQueryProblemUDP(id: id) == nil) }
+            #expect(server.normalQueryProblemTCP() == nil)
+        }
+    }
+
+    @Test("The alerting rules in docs/ pass promtool check rules")
+    func alertRules() throws {
+        let rules = Paths.packageRoot.appendingPathComponent("docs/prometheus/edgetm-alerts.yml")
+        let check = try Command.run(URL(fileURLWithPath: "/usr/bin/promtool"), ["check", "rules", rules.path])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("SUCCESS: 2 rules found"), "\(check.stdout)")
+    }
+
     @Test(
         "A real Prometheus scrapes it: after a failover it sees the MEC endpoint down and answers moving to the region")
     func prometheusScrape() throws {
