@@ -93,6 +93,24 @@ struct MonitorTableTests {
         #expect(due == ["127.0.0.99", "127.0.0.14"])
     }
 
+    /// A profile added in front moves every later endpoint to another id: they are found by name and keep their
+    /// history; endpoints that stayed where they were are found by id.
+    @Test func endpointsThatMovedKeepTheirState() {
+        var table = MonitorTable()
+        table.configure([Self.profile("b", firstID: 0, targets: ["127.0.0.21", "127.0.0.22"])], now: 0)
+        for spec in table.takeDue(now: 0, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 1) }
+        #expect(table.health.verdicts == [.degraded, .degraded])
+        table.configure(
+            [
+                Self.profile("a", firstID: 0, targets: ["127.0.0.11"]),
+                Self.profile("b", firstID: 1, targets: ["127.0.0.21", "127.0.0.22"]),
+            ], now: 5)
+        #expect(table.health.verdicts == [.checkingEndpoint, .degraded, .degraded])
+        // And back: the same ids again, found without the table by name.
+        table.configure([Self.profile("b", firstID: 0, targets: ["127.0.0.21", "127.0.0.22"])], now: 6)
+        #expect(table.health.verdicts == [.degraded, .degraded])
+    }
+
     @Test func changedMonitorSettingsStartOver() {
         var table = MonitorTable()
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"])], now: 0)
