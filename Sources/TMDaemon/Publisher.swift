@@ -437,7 +437,9 @@ private struct Worker {
         for index in snapshot.routing.profiles.profiles.indices {
             let name = snapshot.routing.profiles[index].name
             let before = previous.flatMap { old in
-                old.routing.profiles.index(named: name).map {
+                // Most profiles keep their place across a reload: the lookup by name is for those that moved.
+                let sameIndex = index < old.routing.profiles.count && old.routing.profiles[index].name == name
+                return (sameIndex ? index : old.routing.profiles.index(named: name)).map {
                     (old.routing[profile: $0].decision, old.routing.profiles)
                 }
             }
