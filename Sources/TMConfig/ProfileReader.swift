@@ -92,7 +92,8 @@ enum ProfileReader {
         return ProfileDraft(
             file: properties.file, name: name, namePath: namePath, relativeName: relativeName,
             relativeNamePath: properties.path(of: "dnsConfig.relativeName"), isEnabled: status != "Disabled",
-            method: method, ttl: ttl, adaptiveTTL: adaptiveTTL, monitor: monitor, endpoints: endpoints, maxReturn: maxReturn)
+            method: method, ttl: ttl, adaptiveTTL: adaptiveTTL, monitor: monitor, endpoints: endpoints,
+            maxReturn: maxReturn)
     }
 
     /// Azure's methods, in Azure's order: Performance is one of them, so that it is refused with a reason rather
