@@ -177,7 +177,7 @@ struct MonitorTable {
         schedules[spec] = schedule
         var recorded = Recorded()
         for id in schedule.endpointIDs {
-            let before = endpoints[id].state.resultsUntilChange
+            let before = adaptive[id] ? endpoints[id].state.resultsUntilChange : nil
             if let old = endpoints[id].state.record(result) {
                 endpoints[id].since = now
                 let record = endpoints[id]
