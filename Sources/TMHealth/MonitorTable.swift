@@ -65,8 +65,9 @@ struct MonitorTable {
     private var waiting = DueQueue()
 
     /// The verdicts, and for endpoints of adaptive-TTL answers on their way to another verdict, the seconds from
-    /// `now` until it could come: until their next probe starts (at once while one runs), plus an interval, as short
-    /// as jitter can make it, for each further result needed. A failed probe is reported when it starts (refused).
+    /// `now` until it could come at the earliest: until their next probe starts (a refused connection fails at
+    /// once; at once too while a probe runs), plus an interval, as short as jitter can make it, for each further
+    /// result needed.
     func health(now: Double) -> HealthVector {
         var health = HealthVector(verdicts: endpoints.map(\.state.verdict))
         for id in adaptiveIDs {
