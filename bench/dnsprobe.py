@@ -25,11 +25,13 @@ import sys
 import time
 
 
-def build_query(name, qid):
+def build_query(name, qid, recursive=False):
     labels = [label for label in name.rstrip(".").split(".") if label]
     qname = b"".join(bytes([len(label)]) + label.encode("ascii") for label in labels) + b"\x00"
-    # ID, flags 0 (RD clear: edgetm is authoritative), QDCOUNT 1, no other sections; QTYPE A, QCLASS IN.
-    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
+    # ID, flags (RD clear for edgetm, which is authoritative; set for a resolver), QDCOUNT 1, no other sections;
+    # QTYPE A, QCLASS IN.
+    flags = 0x0100 if recursive else 0
+    return struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
 
 
 def skip_name(packet, offset):
@@ -44,6 +46,13 @@ def skip_name(packet, offset):
 
 def parse_answer(packet):
     """The A records of a response as the ANSWER string, or None for a packet that is not a usable response."""
+    parsed = parse_response(packet)
+    return parsed and parsed[0]
+
+
+def parse_response(packet):
+    """(ANSWER, TTL) of a response, TTL the lowest of its A records (None without any), or None for a packet that
+    is not a usable response."""
     if len(packet) < 12:
         return None
     _, flags, qdcount, ancount, _, _ = struct.unpack("!HHHHHH", packet[:12])
@@ -51,25 +60,29 @@ def parse_answer(packet):
         return None
     rcode = flags & 0x000F
     if rcode == 3:
-        return "NXDOMAIN"
+        return "NXDOMAIN", None
     if rcode != 0:
-        return f"rcode={rcode}"
+        return f"rcode={rcode}", None
     offset = 12
     for _ in range(qdcount):
         offset = skip_name(packet, offset) + 4
     addresses = []
+    ttls = []
     for _ in range(ancount):
         offset = skip_name(packet, offset)
-        rtype, _, _, rdlength = struct.unpack("!HHIH", packet[offset:offset + 10])
+        rtype, _, ttl, rdlength = struct.unpack("!HHIH", packet[offset:offset + 10])
         offset += 10
         if rtype == 1 and rdlength == 4:
             addresses.append(socket.inet_ntoa(packet[offset:offset + 4]))
+            ttls.append(ttl)
         offset += rdlength
-    return ",".join(sorted(addresses)) if addresses else "NODATA"
+    return (",".join(sorted(addresses)), min(ttls)) if addresses else ("NODATA", None)
 
 
 class Resolver:
-    def __init__(self, server, port, name, timeout):
+    """Asks one loopback server for one name; `recursive` sets RD, for asking a resolver rather than edgetm."""
+
+    def __init__(self, server, port, name, timeout, recursive=False):
         if not ipaddress.ip_address(server).is_loopback:
             sys.exit(f"dnsprobe: {server} is not a loopback address")
         family = socket.AF_INET6 if ":" in server else socket.AF_INET
@@ -77,20 +90,26 @@ class Resolver:
         self.sock.connect((server, port))
         self.name = name
         self.timeout = timeout
+        self.recursive = recursive
         self.sent = 0
         self.lost = 0
 
     def ask(self):
         """One query; returns (answer, wall-clock time the answer arrived)."""
+        answer, _, at = self.ask_with_ttl()
+        return answer, at
+
+    def ask_with_ttl(self):
+        """One query; returns (answer, TTL or None, wall-clock time the answer arrived)."""
         qid = random.getrandbits(16)
         self.sent += 1
-        self.sock.send(build_query(self.name, qid))
+        self.sock.send(build_query(self.name, qid, self.recursive))
         deadline = time.monotonic() + self.timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.lost += 1
-                return "timeout", time.time()
+                return "timeout", None, time.time()
             self.sock.settimeout(remaining)
             try:
                 packet = self.sock.recv(4096)
@@ -99,11 +118,11 @@ class Resolver:
             except ConnectionRefusedError:
                 # Nothing listening (yet): ICMP port unreachable.
                 self.lost += 1
-                return "timeout", time.time()
+                return "timeout", None, time.time()
             if len(packet) >= 2 and struct.unpack("!H", packet[:2])[0] == qid:
-                answer = parse_answer(packet)
-                if answer is not None:
-                    return answer, time.time()
+                parsed = parse_response(packet)
+                if parsed is not None:
+                    return parsed[0], parsed[1], time.time()
 
 
 def paced(every):

@@ -120,7 +120,8 @@ public enum ConfigLoader {
             return Profile(
                 name: draft.name, fqdn: zone.apex.prepending(draft.relativeName),
                 isEnabled: draft.isEnabled, method: draft.method, ttl: draft.ttl,
-                monitor: draft.monitor, endpoints: endpoints, maxReturn: draft.maxReturn)
+                adaptiveTTL: draft.adaptiveTTL, monitor: draft.monitor, endpoints: endpoints, maxReturn: draft.maxReturn
+            )
         }
     }
 }

@@ -27,6 +27,7 @@ struct ProfileDraft {
     var isEnabled: Bool
     var method: RoutingMethod
     var ttl: UInt32
+    var adaptiveTTL: Bool
     var monitor: MonitorConfig
     var endpoints: [EndpointDraft]
     var maxReturn: Int
@@ -68,6 +69,7 @@ enum ProfileReader {
         let method = readMethod(properties)
         var relativeName: String?
         var ttl: UInt32 = 60
+        var adaptiveTTL = false
         if let dns = properties.object("dnsConfig", required: true) {
             relativeName = dns.string("relativeName", required: true)
             if let label = relativeName, !isValidLabel(label) {
@@ -78,6 +80,8 @@ enum ProfileReader {
                 relativeName = nil
             }
             ttl = dns.integer("ttl", in: 0...2_147_483_647).map { UInt32($0) } ?? ttl
+            // edgetm extension: Azure has no such key.
+            adaptiveTTL = dns.bool("adaptiveTtl") ?? adaptiveTTL
             dns.finish(ignoring: ["fqdn"])
         }
         let monitor = properties.object("monitorConfig").map(MonitorConfigReader.read) ?? MonitorConfig()
@@ -88,7 +92,8 @@ enum ProfileReader {
         return ProfileDraft(
             file: properties.file, name: name, namePath: namePath, relativeName: relativeName,
             relativeNamePath: properties.path(of: "dnsConfig.relativeName"), isEnabled: status != "Disabled",
-            method: method, ttl: ttl, monitor: monitor, endpoints: endpoints, maxReturn: maxReturn)
+            method: method, ttl: ttl, adaptiveTTL: adaptiveTTL, monitor: monitor, endpoints: endpoints,
+            maxReturn: maxReturn)
     }
 
     /// Azure's methods, in Azure's order: Performance is one of them, so that it is refused with a reason rather

@@ -36,11 +36,11 @@ public final class HealthMonitor: Sendable {
     public func configure(_ profiles: [Profile], generation: Int, restoring: [SavedHealth] = []) -> HealthVector {
         let clock = clock
         let health = shared.withLock { shared in
+            let now = clock.monotonicNow()
             shared.table.configure(
-                profiles, now: clock.monotonicNow(), restoring: restoring,
-                monotonicSince: { clock.monotonicTime(ofWall: $0) })
+                profiles, now: now, restoring: restoring, monotonicSince: { clock.monotonicTime(ofWall: $0) })
             shared.generation = generation
-            return shared.table.health
+            return shared.table.health(now: now)
         }
         loop.wake()
         return health
@@ -102,7 +102,8 @@ public final class HealthMonitor: Sendable {
     }
 
     /// The probe loop; run it on a thread of its own. Returns after `stop()`. `report` gets every batch of
-    /// results that changed a verdict and must not block (the publisher queues it).
+    /// results that changed a verdict (or moved an adaptive-TTL answer's endpoint towards one) and must not block
+    /// (the publisher queues it).
     public func run(report: (HealthReport) -> Void) {
         var generator = SystemRandomNumberGenerator()
         while true {
@@ -126,18 +127,19 @@ public final class HealthMonitor: Sendable {
     }
 
     /// Results that finished together are applied together and reported once, so that endpoints failing at the
-    /// same moment never show a passing in-between answer. Returns nil when no verdict changed.
+    /// same moment never show a passing in-between answer. Returns nil when nothing routing reads changed.
     func record(_ results: [(ProbeSpec, ProbeResult)]) -> HealthReport? {
         let now = clock.monotonicNow()
         let (transitions, report) = shared.withLock { shared in
-            let transitions = results.flatMap { shared.table.record($1, for: $0, now: now) }
+            var recorded = MonitorTable.Recorded()
+            for (spec, result) in results { recorded.append(shared.table.record(result, for: spec, now: now)) }
+            let changed = recorded.transitions.map(\.id) + recorded.progressed
             return (
-                transitions,
-                transitions.isEmpty
+                recorded.transitions,
+                changed.isEmpty
                     ? nil
                     : HealthReport(
-                        generation: shared.generation, health: shared.table.health,
-                        changed: transitions.map(\.id))
+                        generation: shared.generation, health: shared.table.health(now: now), changed: changed)
             )
         }
         for transition in transitions {

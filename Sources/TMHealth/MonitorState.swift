@@ -30,6 +30,16 @@ public struct MonitorState: Sendable, Hashable {
         self.consecutiveSuccesses = consecutiveSuccesses
     }
 
+    /// How many more results in a row, failures (successes while Degraded), would change the verdict between
+    /// servable and Degraded; nil while none is on its way (no failure since the last success). What an adaptive
+    /// TTL (edgetm extension) is computed from.
+    public var resultsUntilChange: Int? {
+        if verdict == .degraded { return max(1, requiredSuccesses - consecutiveSuccesses) }
+        guard consecutiveFailures > 0 else { return nil }
+        // A reload may have lowered the tolerance below the failures so far: the next failure decides.
+        return max(1, toleratedFailures + 1 - consecutiveFailures)
+    }
+
     /// Records a result; returns the old verdict when it changed.
     public mutating func record(_ result: ProbeResult) -> MonitorStatus? {
         let old = verdict

@@ -41,12 +41,46 @@ struct MonitorTable {
         let result: ProbeResult
     }
 
+    /// What recording one result changed: status changes (logged), and endpoints whose way to their next verdict
+    /// moved without a change of status, for answers with an adaptive TTL (reported, not logged).
+    struct Recorded {
+        var transitions: [Transition] = []
+        var progressed: [Int] = []
+
+        mutating func append(_ other: Recorded) {
+            transitions += other.transitions
+            progressed += other.progressed
+        }
+    }
+
+    /// The most a probe's interval is shortened by to spread probes out.
+    static let maxJitter = 0.1
+
     private(set) var endpoints: [Entry] = []
+    /// By endpoint id: whether an answer with an adaptive TTL depends on it (its profile, or one nesting it, has
+    /// `adaptiveTTL`). Only these report progress without a status change, so that probing thousands of endpoints
+    /// of other profiles republishes nothing unless a verdict changes.
+    private var adaptive: [Bool] = []
+    private var adaptiveIDs: [Int] = []
     private(set) var schedules: [ProbeSpec: Schedule] = [:]
     /// Every schedule not in flight, by its next start.
     private var waiting = DueQueue()
 
-    var health: HealthVector { HealthVector(verdicts: endpoints.map(\.state.verdict)) }
+    /// The verdicts, and for endpoints of adaptive-TTL answers on their way to another verdict, the seconds from
+    /// `now` until it could come at the earliest: until their next probe starts (a refused connection fails at
+    /// once; at once too while a probe runs), plus an interval, as short as jitter can make it, for each further
+    /// result needed.
+    func health(now: Double) -> HealthVector {
+        var health = HealthVector(verdicts: endpoints.map(\.state.verdict))
+        for id in adaptiveIDs {
+            guard let spec = endpoints[id].spec, let results = endpoints[id].state.resultsUntilChange,
+                let schedule = schedules[spec]
+            else { continue }
+            let next = schedule.inFlight ? 0 : max(0, schedule.nextDue - now)
+            health.verdictMayChangeIn[id] = next + Double(results - 1) * spec.interval * (1 - Self.maxJitter)
+        }
+        return health
+    }
 
     var firstRoundComplete: Bool { !schedules.values.contains { $0.awaitingFirst } }
 
@@ -119,16 +153,30 @@ struct MonitorTable {
         }
         waiting.removeAll()
         for (spec, schedule) in schedules where !schedule.inFlight { waiting.push(spec, due: schedule.nextDue) }
+        markAdaptive(profiles)
+    }
+
+    private mutating func markAdaptive(_ profiles: [Profile]) {
+        adaptive = Array(repeating: false, count: endpoints.count)
+        if profiles.contains(where: \.adaptiveTTL) {
+            let set = ProfileSet(profiles)
+            for index in set.profiles.indices where set[index].adaptiveTTL {
+                for reached in set.reachable(from: index) {
+                    for endpoint in set[reached].endpoints { adaptive[endpoint.id] = true }
+                }
+            }
+        }
+        adaptiveIDs = adaptive.indices.filter { adaptive[$0] }
     }
 
     /// Probes due now, marked in flight, with their next time set one interval (shortened by `jitter`, 0..<1, up
-    /// to 10 %) after this start, so that probes spread out without ever exceeding their interval.
+    /// to `maxJitter`) after this start, so that probes spread out without ever exceeding their interval.
     /// At most `limit` of them, so that a large first round cannot exhaust file descriptors.
     mutating func takeDue(now: Double, limit: Int = .max, jitter: () -> Double) -> [ProbeSpec] {
         var due: [ProbeSpec] = []
         while due.count < limit, let spec = waiting.popDue(now: now) {
             schedules[spec]?.inFlight = true
-            schedules[spec]?.nextDue = now + spec.interval * (1 - 0.1 * jitter())
+            schedules[spec]?.nextDue = now + spec.interval * (1 - Self.maxJitter * jitter())
             due.append(spec)
         }
         return due
@@ -137,28 +185,31 @@ struct MonitorTable {
     /// The earliest time a probe that is not in flight falls due.
     var nextDue: Double? { waiting.earliest }
 
-    /// Applies a result to every endpoint sharing the probe; returns the status changes.
-    mutating func record(_ result: ProbeResult, for spec: ProbeSpec, now: Double) -> [Transition] {
-        guard var schedule = schedules[spec] else { return [] }
+    /// Applies a result to every endpoint sharing the probe.
+    mutating func record(_ result: ProbeResult, for spec: ProbeSpec, now: Double) -> Recorded {
+        guard var schedule = schedules[spec] else { return Recorded() }
         if schedule.inFlight { waiting.push(spec, due: schedule.nextDue) }
         schedule.inFlight = false
         schedule.awaitingFirst = false
         schedules[spec] = schedule
-        var transitions: [Transition] = []
+        var recorded = Recorded()
         for id in schedule.endpointIDs {
+            let before = adaptive[id] ? endpoints[id].state.resultsUntilChange : nil
             let old = endpoints[id].state.record(result)
             endpoints[id].tally = endpoints[id].tally ?? ProbeTally()
             endpoints[id].tally?.record(result, changedStatus: old != nil)
             if let old {
                 endpoints[id].since = now
                 let record = endpoints[id]
-                transitions.append(
+                recorded.transitions.append(
                     Transition(
                         profile: record.profile, endpoint: record.endpoint, target: record.target,
                         id: id, old: old, new: record.state.verdict, result: result))
+            } else if adaptive[id], endpoints[id].state.resultsUntilChange != before {
+                recorded.progressed.append(id)
             }
         }
-        return transitions
+        return recorded
     }
 
     static func key(_ profile: String, _ endpoint: String) -> String {

@@ -5,6 +5,11 @@ public struct HealthVector: Sendable, Hashable {
     public private(set) var verdicts: [MonitorStatus]
     /// By endpoint id; empty unless an operator set admin state.
     public var overrides: [Int: AdminOverride] = [:]
+    /// By endpoint id, only for endpoints that answers with an adaptive TTL depend on (`AdaptiveTTL`): seconds from
+    /// when the vector was made until probe results could change the verdict: to Degraded for an endpoint that has
+    /// failed since its last success and is not Degraded yet, to Online for a Degraded one. Absent when no result
+    /// in sight would change it (no failure since the last success).
+    public var verdictMayChangeIn: [Int: Double] = [:]
 
     /// Every endpoint still `checkingEndpoint`: the state before the first probe round.
     public init(endpointCount: Int) { verdicts = Array(repeating: .checkingEndpoint, count: endpointCount) }

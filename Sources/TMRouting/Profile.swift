@@ -16,6 +16,9 @@ public struct Profile: Hashable, Sendable {
     public let isEnabled: Bool
     public let method: RoutingMethod
     public let ttl: UInt32
+    /// `dnsConfig.adaptiveTtl` (edgetm extension): answers at this profile's name carry a TTL lowered to the time
+    /// until health could change them (`RoutePlanner`), never above `ttl`.
+    public let adaptiveTTL: Bool
     public let monitor: MonitorConfig
     /// Sorted by priority, so that routing walks them in order.
     public let endpoints: [Endpoint]
@@ -24,13 +27,14 @@ public struct Profile: Hashable, Sendable {
 
     public init(
         name: String, fqdn: DomainName, isEnabled: Bool, method: RoutingMethod, ttl: UInt32,
-        monitor: MonitorConfig, endpoints: [Endpoint], maxReturn: Int = 2
+        adaptiveTTL: Bool = false, monitor: MonitorConfig, endpoints: [Endpoint], maxReturn: Int = 2
     ) {
         self.name = name
         self.fqdn = fqdn
         self.isEnabled = isEnabled
         self.method = method
         self.ttl = ttl
+        self.adaptiveTTL = adaptiveTTL
         self.monitor = monitor
         self.endpoints = endpoints.sorted { $0.priority < $1.priority }
         self.maxReturn = maxReturn

@@ -55,6 +55,17 @@ public struct ProfileSet: Sendable {
         return (profiles[owner], profiles[owner].endpoints[owners[id].position])
     }
 
+    /// The profile and every profile its nested endpoints lead to, at any depth: whose health its answers depend on.
+    public func reachable(from start: Int) -> Set<Int> {
+        var reached = Set<Int>()
+        var pending = [start]
+        while let next = pending.popLast() {
+            guard reached.insert(next).inserted else { continue }
+            pending += profiles[next].endpoints.compactMap { $0.nested.flatMap { index(named: $0.profile) } }
+        }
+        return reached
+    }
+
     /// The profiles holding these endpoints and every profile that nests them, at any depth.
     public func affected(byEndpoints ids: some Sequence<Int>) -> Set<Int> {
         var affected = Set<Int>()

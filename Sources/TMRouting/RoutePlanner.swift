@@ -16,7 +16,11 @@ struct RoutePlanner {
     /// The profile's plan, with answer sets collected across every nested level it reaches.
     mutating func route(_ index: Int) -> ProfileRoute {
         var answerSets = AnswerSetCollector()
-        let plan = plan(for: index, into: &answerSets)
+        let profile = profiles[index]
+        // Only the asked-for profile's setting counts: its name, with its TTL, is what resolvers cache. Its nested
+        // children's health lowers the TTL all the same.
+        let ttl = profile.adaptiveTTL ? AdaptiveTTL(profileTTL: profile.ttl) : nil
+        let plan = plan(for: index, ttl: ttl, into: &answerSets)
         let statuses = statuses(of: index)
         return ProfileRoute(
             plan: plan, answerSets: answerSets.sets, decision: plan.decision, statuses: statuses,
@@ -68,7 +72,9 @@ struct RoutePlanner {
         return meets(online) ? .online : meets(usable) ? .checkingEndpoint : .degraded
     }
 
-    private mutating func plan(for index: Int, into sets: inout AnswerSetCollector) -> RoutePlan {
+    /// `ttl` is nil unless the profile asked for has an adaptive TTL; then each level lowers it by what could
+    /// change its choice.
+    private mutating func plan(for index: Int, ttl: AdaptiveTTL?, into sets: inout AnswerSetCollector) -> RoutePlan {
         let profile = profiles[index]
         func chose(_ reason: Reason, then next: RoutePlan) -> RoutePlan {
             .chose(Step(profile: profile.name, reason: reason), then: next)
@@ -92,13 +98,17 @@ struct RoutePlanner {
                 : candidates[0] == first
                     ? .primary(endpoint: picked.id)
                     : .failover(endpoint: picked.id, from: profile.endpoints[first].id, fromStatus: statuses[first])
-            return chose(reason, then: plan(forEndpoint: picked, into: &sets))
+            // A failover (or failing open) lasts until an endpoint above the pick could be Online again.
+            let above = failOpen ? candidates.dropFirst() : eligible.prefix { $0 != candidates[0] }
+            let ttl = lowered(ttl, untilRecoveryOf: above, in: profile, statuses)
+            return chose(reason, then: plan(forEndpoint: picked, ttl: ttl, into: &sets))
         case .weighted:
+            let ttl = failOpen ? lowered(ttl, untilRecoveryOf: candidates[...], in: profile, statuses) : ttl
             let choices = candidates.map { position in
                 let endpoint = profile.endpoints[position]
                 return RoutePlan.WeightedChoice(
                     endpoint: endpoint.id, weight: endpoint.weight,
-                    plan: plan(forEndpoint: endpoint, into: &sets))
+                    plan: plan(forEndpoint: endpoint, ttl: ttl, into: &sets))
             }
             guard choices.count > 1 else {
                 let only = choices[0]
@@ -113,11 +123,14 @@ struct RoutePlanner {
             let v4 = endpoints.filter { $0.target.ipv4 != nil }.prefix(profile.maxReturn)
             let v6 = endpoints.filter { $0.target.ipv6 != nil }.prefix(profile.maxReturn)
             guard !v4.isEmpty || !v6.isEmpty else { return chose(.noEndpoints, then: .noData) }
-            let set = AnswerSet(a: v4.compactMap(\.target.ipv4), aaaa: v6.compactMap(\.target.ipv6))
             let answered = endpoints.filter { endpoint in
                 v4.contains { $0.id == endpoint.id }
                     || v6.contains { $0.id == endpoint.id }
             }
+            var ttl = failOpen ? lowered(ttl, untilRecoveryOf: candidates[...], in: profile, statuses) : ttl
+            for endpoint in answered { ttl = ttl?.lowered(to: failure(of: endpoint)) }
+            let set = AnswerSet(
+                a: v4.compactMap(\.target.ipv4), aaaa: v6.compactMap(\.target.ipv6), ttl: ttl?.ttl)
             return chose(
                 .multiValue(endpoints: answered.map(\.id), failOpen: failOpen),
                 then: .answer(sets.index(of: set)))
@@ -129,33 +142,43 @@ struct RoutePlanner {
                 let stopped = statuses[position] == .stopped
                 let choice = RoutePlan.GeographicChoice(
                     endpoint: endpoint.id, isStopped: stopped,
-                    plan: stopped ? .noData : plan(forEndpoint: endpoint, into: &sets))
+                    plan: stopped ? .noData : plan(forEndpoint: endpoint, ttl: ttl, into: &sets))
                 for code in endpoint.geoMapping { table[code.uppercased()] = choice }
             }
             return .geographic(profile: profile.name, table)
         case .subnet:
-            return subnetPlan(profile, eligible: eligible, available: Set(available), into: &sets)
+            return subnetPlan(
+                profile, eligible: eligible, available: Set(available), statuses: statuses, ttl: ttl, into: &sets)
         }
     }
 
     /// A range whose endpoint is unavailable answers the fallback (the first eligible endpoint without ranges)
     /// instead, when the fallback is available.
     private mutating func subnetPlan(
-        _ profile: Profile, eligible: [Int], available: Set<Int>,
+        _ profile: Profile, eligible: [Int], available: Set<Int>, statuses: [MonitorStatus], ttl: AdaptiveTTL?,
         into sets: inout AnswerSetCollector
     ) -> RoutePlan {
         let fallbackPosition = eligible.first { profile.endpoints[$0].subnets.isEmpty }
         let fallback = fallbackPosition.map { position in
             RoutePlan.SubnetFallback(
                 endpoint: profile.endpoints[position].id,
-                plan: plan(forEndpoint: profile.endpoints[position], into: &sets))
+                plan: plan(forEndpoint: profile.endpoints[position], ttl: ttl, into: &sets))
         }
         let fallbackAvailable = fallbackPosition.map(available.contains) ?? false
         var choices: [RoutePlan.SubnetChoice] = []
         for position in eligible where !profile.endpoints[position].subnets.isEmpty {
             let endpoint = profile.endpoints[position]
             let usesFallback = !available.contains(position) && fallbackAvailable
-            let next = usesFallback ? fallback!.plan : plan(forEndpoint: endpoint, into: &sets)
+            let next: RoutePlan
+            if usesFallback, let fallbackPosition, let ttl,
+                let recovery = recovery(of: endpoint, status: statuses[position])
+            {
+                // The range fails over to the fallback until its own endpoint could be Online again.
+                next = plan(
+                    forEndpoint: profile.endpoints[fallbackPosition], ttl: ttl.lowered(to: recovery), into: &sets)
+            } else {
+                next = usesFallback ? fallback!.plan : plan(forEndpoint: endpoint, ttl: ttl, into: &sets)
+            }
             choices += endpoint.subnets.map {
                 RoutePlan.SubnetChoice(range: $0, endpoint: endpoint.id, usesFallback: usesFallback, plan: next)
             }
@@ -166,10 +189,49 @@ struct RoutePlanner {
 
     /// Nested endpoints are followed to their leaves, so the answer is always the leaf endpoint's record, never a
     /// chain through the child's name.
-    private mutating func plan(forEndpoint endpoint: Endpoint, into sets: inout AnswerSetCollector) -> RoutePlan {
-        guard let nested = endpoint.nested else { return .answer(sets.index(of: AnswerSet(endpoint: endpoint))) }
+    private mutating func plan(
+        forEndpoint endpoint: Endpoint, ttl: AdaptiveTTL?, into sets: inout AnswerSetCollector
+    ) -> RoutePlan {
+        guard let nested = endpoint.nested else {
+            let ttl = ttl?.lowered(to: failure(of: endpoint))
+            return .answer(sets.index(of: AnswerSet(endpoint: endpoint, ttl: ttl?.ttl)))
+        }
         guard let child = profiles.index(named: nested.profile) else { return .noData }
-        return plan(for: child, into: &sets)
+        return plan(for: child, ttl: ttl, into: &sets)
+    }
+
+    /// Seconds until an answered leaf endpoint could be declared Degraded: known once it has failed a probe since
+    /// its last success. Nil for an endpoint no probe can take down (an operator's override, alwaysServe) and for
+    /// one already Degraded (answered only when failing open, or as a Geographic match).
+    private func failure(of endpoint: Endpoint) -> Double? {
+        guard health.overrides[endpoint.id] == nil, !endpoint.alwaysServe, health[endpoint.id].isServable else {
+            return nil
+        }
+        return health.verdictMayChangeIn[endpoint.id]
+    }
+
+    /// Seconds until an endpoint that is Degraded could be Online again; for a nested one, the soonest of its
+    /// child's endpoints, since one of them has to recover first. Nil for an endpoint no probe can bring back (an
+    /// operator's override, Disabled, Stopped).
+    private mutating func recovery(of endpoint: Endpoint, status: MonitorStatus) -> Double? {
+        guard status == .degraded, health.overrides[endpoint.id] == nil else { return nil }
+        guard let nested = endpoint.nested else { return health.verdictMayChangeIn[endpoint.id] }
+        guard let child = profiles.index(named: nested.profile) else { return nil }
+        let childStatuses = statuses(of: child)
+        return zip(profiles[child].endpoints, childStatuses).compactMap { recovery(of: $0, status: $1) }.min()
+    }
+
+    /// `ttl` lowered to the soonest time any of these Degraded endpoints (by position in `profile`) could be
+    /// Online again: the endpoints an answer fails over from, or every other one when failing open.
+    private mutating func lowered(
+        _ ttl: AdaptiveTTL?, untilRecoveryOf positions: ArraySlice<Int>, in profile: Profile,
+        _ statuses: [MonitorStatus]
+    ) -> AdaptiveTTL? {
+        guard var ttl else { return nil }
+        for position in positions {
+            ttl = ttl.lowered(to: recovery(of: profile.endpoints[position], status: statuses[position]))
+        }
+        return ttl
     }
 }
 

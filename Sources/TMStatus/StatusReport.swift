@@ -147,17 +147,21 @@ public enum StatusReport {
         guard let id = answer.endpointID, let (owner, endpoint) = profiles.endpoint(id), let last = decision.steps.last
         else {
             let addresses = answer.a.map(\.description) + answer.aaaa.map(\.description)
-            return clipped(lines + ["answer=\(addresses.joined(separator: ",")) \(scope)"])
+            return clipped(lines + ["answer=\(addresses.joined(separator: ",")) \(scope)" + ttl(of: answer)])
         }
         let pick = DecisionText.describe(last.reason, in: profiles).replacingOccurrences(of: " ", with: "_")
         return clipped(
             lines + [
                 "answer=\(endpoint.name) target=\(endpoint.target) profile=\(owner.name) "
-                    + "pick=\(pick) \(scope)"
+                    + "pick=\(pick) \(scope)" + ttl(of: answer)
             ])
     }
 
-    /// `profile=app method=Priority status=Online answer=mec-atlanta`, with `fail-open` when it applies.
+    /// ` ttl=N` for an answer whose adaptive TTL is below the profile's; nothing otherwise.
+    private static func ttl(of answer: AnswerSet) -> String { answer.ttl.map { " ttl=\($0)" } ?? "" }
+
+    /// `profile=app method=Priority status=Online answer=mec-atlanta`, with `fail-open` when it applies, and the
+    /// TTL when an adaptive TTL has lowered it.
     static func summary(_ index: Int, _ input: StatusInput) -> String {
         let profile = input.routing.profiles[index]
         let route = input.routing[profile: index]
@@ -166,6 +170,7 @@ public enum StatusReport {
             "profile=\(profile.name) method=\(profile.method.rawValue) "
             + "status=\(route.profileStatus.rawValue) answer=\(answer)"
         if route.decision.failsOpen { line += " fail-open" }
+        if let answer = route.answer { line += ttl(of: answer) }
         return line
     }
 

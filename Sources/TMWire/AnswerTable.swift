@@ -102,7 +102,7 @@ public final class AnswerTable: Sendable {
         if route.decision.isPerQuery {
             var variants: [PreparedName] = []
             for set in route.answerSets {
-                let rrsets = set.rrsets(ttl: profile.ttl)
+                let rrsets = set.rrsets(profileTTL: profile.ttl)
                 if let kept = previous?.perQuery?.variants.first(where: {
                     $0.isPrepared(from: rrsets, endpointID: set.endpointID)
                 }) {
@@ -114,7 +114,7 @@ public final class AnswerTable: Sendable {
             return NameEntry(perQuery: PerQueryName(plan: route.plan, variants: variants))
         }
         let answer = route.answer
-        let rrsets = answer?.rrsets(ttl: profile.ttl) ?? []
+        let rrsets = answer?.rrsets(profileTTL: profile.ttl) ?? []
         if let kept = previous?.fixed, kept.isPrepared(from: rrsets, endpointID: answer?.endpointID),
             let entry = previous
         {

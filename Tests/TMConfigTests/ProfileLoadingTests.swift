@@ -100,6 +100,19 @@ struct ProfileLoadingTests {
         #expect(monitor.expectedBody == nil)
     }
 
+    /// An edgetm extension, off unless asked for, so that Azure profiles keep Azure's fixed TTL.
+    @Test(arguments: [(nil, false), (false, false), (true, true)] as [(Bool?, Bool)])
+    func adaptiveTTLLoads(_ value: Bool?, _ expected: Bool) throws {
+        let profile = ConfigFixture.app.replacingOccurrences(
+            of: #""ttl": 30"#, with: value.map { #""ttl": 30, "adaptiveTtl": \#($0)"# } ?? #""ttl": 30"#)
+        let fixture = try ConfigFixture(profiles: ["app.json": profile])
+        defer { fixture.remove() }
+        let result = fixture.load()
+        #expect(result.issues.isEmpty, "\(result.issues)")
+        #expect(result.configuration?.profiles.first?.adaptiveTTL == expected)
+        #expect(result.configuration?.profiles.first?.ttl == 30)
+    }
+
     @Test(arguments: [1, 3, 10])
     func requiredSuccessesLoads(_ count: Int) throws {
         let profile = ConfigFixture.app.replacingOccurrences(

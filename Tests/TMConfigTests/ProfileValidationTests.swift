@@ -42,6 +42,12 @@ struct ProfileValidationTests {
             old: #""ttl": 30"#, new: #""ttl": 2147483648"#,
             expected: ["\(file): properties.dnsConfig.ttl: 2147483648 is out of range 0...2147483647"]),
         Case(
+            old: #""ttl": 30"#, new: #""ttl": 30, "adaptiveTtl": "yes""#,
+            expected: [#"\#(file): properties.dnsConfig.adaptiveTtl: must be true or false, not "yes""#]),
+        Case(
+            old: #""ttl": 30"#, new: #""ttl": 30, "adaptiveTTL": true"#,
+            expected: ["\(file): properties.dnsConfig.adaptiveTTL: unknown key"]),
+        Case(
             old: #""relativeName": "app""#, new: #""relativeName": "-app""#,
             expected: [
                 #"\#(file): properties.dnsConfig.relativeName: "-app" is not a valid DNS label: 1 to 63 letters, digits or '-', not starting or ending with '-'"#

@@ -39,9 +39,9 @@ struct MonitorTableTests {
         let due = table.takeDue(now: 0, jitter: { 0 })
         #expect(due.count == 2)
         let shared = due.first { $0.target == EndpointTarget("127.0.0.11") }!
-        let transitions = table.record(Self.fail, for: shared, now: 1)
+        let transitions = table.record(Self.fail, for: shared, now: 1).transitions
         #expect(transitions.map(\.profile).sorted() == ["a", "b"])
-        #expect(table.health.verdicts == [.degraded, .checkingEndpoint, .degraded])
+        #expect(table.health(now: 0).verdicts == [.degraded, .checkingEndpoint, .degraded])
     }
 
     @Test func aBodyCheckIsAProbeOfItsOwn() {
@@ -77,7 +77,7 @@ struct MonitorTableTests {
         var table = MonitorTable()
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11", "127.0.0.12", "127.0.0.13"])], now: 0)
         for spec in table.takeDue(now: 0, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 1) }
-        #expect(table.health.verdicts == [.degraded, .degraded, .degraded])
+        #expect(table.health(now: 0).verdicts == [.degraded, .degraded, .degraded])
         #expect(table.firstRoundComplete)
         // e0 unchanged; e1 gets a new target; e2 is removed; e3 is new.
         table.configure(
@@ -86,7 +86,7 @@ struct MonitorTableTests {
                     "a", firstID: 0, targets: ["127.0.0.11", "127.0.0.99", "127.0.0.13", "127.0.0.14"],
                     enabled: [true, true, false, true])
             ], now: 5)
-        #expect(table.health.verdicts == [.degraded, .checkingEndpoint, .checkingEndpoint, .checkingEndpoint])
+        #expect(table.health(now: 0).verdicts == [.degraded, .checkingEndpoint, .checkingEndpoint, .checkingEndpoint])
         #expect(!table.firstRoundComplete)
         let due = Set(table.takeDue(now: 5, jitter: { 0 }).map(\.target.description))
         // The unchanged probe keeps its schedule; new ones are due at once; the disabled one is not probed.
@@ -116,11 +116,11 @@ struct MonitorTableTests {
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"])], now: 0)
         for spec in table.takeDue(now: 0, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 1) }
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], port: 9090)], now: 2)
-        #expect(table.health.verdicts == [.checkingEndpoint])
+        #expect(table.health(now: 0).verdicts == [.checkingEndpoint])
         // Only the tolerance changed: history kept, rule re-applied from the next result.
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], port: 9090, tolerated: 3)], now: 3)
         for spec in table.takeDue(now: 3, jitter: { 0 }) { _ = table.record(Self.fail, for: spec, now: 4) }
-        #expect(table.health.verdicts == [.checkingEndpoint])
+        #expect(table.health(now: 0).verdicts == [.checkingEndpoint])
     }
 
     @Test func reloadWithAnotherRequiredSuccessesKeepsTheHistory() {
@@ -130,14 +130,14 @@ struct MonitorTableTests {
         _ = table.record(Self.fail, for: spec, now: 1)
         _ = table.record(Self.ok, for: spec, now: 2)
         _ = table.record(Self.fail, for: spec, now: 3)
-        #expect(table.health.verdicts == [.degraded])
+        #expect(table.health(now: 0).verdicts == [.degraded])
         // The probe itself is unchanged, so it keeps its state; the way back now takes three successes.
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"], required: 3)], now: 4)
-        #expect(table.health.verdicts == [.degraded])
+        #expect(table.health(now: 0).verdicts == [.degraded])
         spec = table.takeDue(now: 20, jitter: { 0 })[0]
-        #expect(table.record(Self.ok, for: spec, now: 21).isEmpty)
-        #expect(table.record(Self.ok, for: spec, now: 22).isEmpty)
-        #expect(table.record(Self.ok, for: spec, now: 23).map(\.new) == [.online])
+        #expect(table.record(Self.ok, for: spec, now: 21).transitions.isEmpty)
+        #expect(table.record(Self.ok, for: spec, now: 22).transitions.isEmpty)
+        #expect(table.record(Self.ok, for: spec, now: 23).transitions.map(\.new) == [.online])
     }
 
     @Test func resultsForRemovedProbesAreIgnored() {
@@ -145,8 +145,8 @@ struct MonitorTableTests {
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.11"])], now: 0)
         let spec = table.takeDue(now: 0, jitter: { 0 })[0]
         table.configure([Self.profile("a", firstID: 0, targets: ["127.0.0.12"])], now: 1)
-        #expect(table.record(Self.fail, for: spec, now: 2).isEmpty)
-        #expect(table.health.verdicts == [.checkingEndpoint])
+        #expect(table.record(Self.fail, for: spec, now: 2).transitions.isEmpty)
+        #expect(table.health(now: 0).verdicts == [.checkingEndpoint])
     }
 
     /// 2,000 probes with jittered starts: each turn hands out exactly the due ones, earliest first, within the

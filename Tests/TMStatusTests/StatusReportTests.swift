@@ -66,6 +66,24 @@ struct StatusReportTests {
         #expect(lines.first == "profile=app method=Priority status=Degraded answer=mec fail-open")
     }
 
+    /// An answer whose adaptive TTL is lowered says so: resolvers will ask again that soon.
+    @Test func loweredTTLIsShown() {
+        let plain = Self.profile()
+        let adaptive = Profile(
+            name: "app", fqdn: plain.fqdn, isEnabled: true, method: .priority, ttl: 30, adaptiveTTL: true,
+            monitor: plain.monitor, endpoints: plain.endpoints)
+        var health = HealthVector(verdicts: [.degraded, .online])
+        health.verdictMayChangeIn = [0: 0.95]
+        let routing = RoutingTable(profiles: ProfileSet([adaptive]), health: health)
+        let input = StatusInput(zone: Self.zone, routing: routing, started: Self.since, lastReload: nil)
+        #expect(
+            StatusReport.profile(0, input).first == "profile=app method=Priority status=Degraded answer=region ttl=1")
+        let client = ClientQuery(address: IPAddress("192.0.2.1")!, origin: .ecs, sourcePrefixLength: 24, locator: .none)
+        #expect(
+            StatusReport.explanation(0, for: client, input).last
+                == "answer=region target=127.0.0.12 profile=app pick=failover_from_mec_(Degraded) scope=0 ttl=1")
+    }
+
     @Test func zoneLines() {
         #expect(
             StatusReport.zone(Self.input([.checkingEndpoint, .checkingEndpoint])) == [
