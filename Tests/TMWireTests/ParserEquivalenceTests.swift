@@ -102,6 +102,10 @@ struct ParserEquivalenceTests {
     static func header(ar: UInt8 = 0) -> [UInt8] { [0x57, 0x58, 0, 0, 0, 1, 0, 0, 0, 0, 0, ar] }
     static let v4Name: [UInt8] = [2, 0x76, 0x34, 2, 0x74, 0x6d, 7, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0]
     static let aRecord: [UInt8] = [0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 192, 0, 2, 1]
+    /// A well-formed TSIG record (owner `k.`, class ANY, TTL 0; hmac-sha256., an empty MAC), never verified.
+    static let tsig: [UInt8] =
+        [1, 0x6b, 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 29, 11] + Array("hmac-sha256".utf8)
+        + [0, 0, 0, 0x69, 0x2d, 0x2a, 0, 1, 0x2c, 0, 0, 0x57, 0x57, 0, 0, 0, 0]
 
     /// Shapes ldns accepts but RFC 6891 and RFC 1035 do not (FORMERR), and legal shapes close to them (answered).
     static let strictCases: [(label: String, packet: [UInt8], violation: StrictParsing.Violation?)] = [
@@ -132,8 +136,13 @@ struct ParserEquivalenceTests {
             header(ar: 2) + v4Name + typeClassA + [0xc0, 47] + aRecord
                 + v4Name + aRecord, .pointerNotBackwards
         ),
+        // Found by fuzz/FuzzQueryParser: ldns keeps the last of several TSIG records and leaks the others.
+        ("two TSIG records", withRecords(ar: 2, tsig + tsig), .tsigNotLast),
+        ("a TSIG before the OPT", withRecords(ar: 2, tsig + opt), .tsigNotLast),
+        ("a TSIG in the answer section", withRecords(an: 1, tsig), .tsigNotLast),
         // Legal: answered as usual.
         ("an OPT and an A record in the additional section", withRecords(ar: 2, opt + [0] + aRecord), nil),
+        ("an OPT, then a TSIG as the last record (not verified, ignored)", withRecords(ar: 2, opt + tsig), nil),
         ("an additional owner that points back to the question", withRecords(ar: 2, [0xc0, 12] + aRecord + opt), nil),
         (
             "a chain of backward pointers in the additional section",
