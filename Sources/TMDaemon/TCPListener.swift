@@ -17,6 +17,9 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
         var maxConnections = 256
         /// Stop reading from a client that does not read its answers.
         var maxPendingOutput = 256 * 1024
+
+        /// The idle timeout in edns-tcp-keepalive's units of 100 ms.
+        var keepaliveTimeout: UInt16 { UInt16(clamping: Int((idleSeconds * 10).rounded())) }
     }
 
     private struct Connection {
@@ -120,7 +123,8 @@ final class TCPListener: ListenerLoop, @unchecked Sendable {
                 reply.withUnsafeMutableBytes { out in
                     state.respond(
                         to: UnsafeRawBufferPointer(rebasing: input[start..<start + length]),
-                        from: connection.client, transport: .tcp, into: out,
+                        from: connection.client, transport: .tcp(keepaliveTimeout: limits.keepaliveTimeout),
+                        into: out,
                         elsewhere: { [outbox, serial = connection.serial] in
                             { outbox.post(fd: fd, serial: serial, reply: $0) }
                         })

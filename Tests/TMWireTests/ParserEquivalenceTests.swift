@@ -46,40 +46,45 @@ struct ParserEquivalenceTests {
         withOptions("v4.tm.example", type: 1, ecs(1, 24, [198, 51, 100])),
         withOptions("v4.tm.example", type: 1, ecs(2, 48, [0x20, 0x01, 0x0d, 0xb8, 0, 5])),
         withOptions("v4.tm.example", type: 1, [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8] + ecs(1, 0, [])),
+        withOptions("v4.tm.example", type: 1, [0, 11, 0, 0] + ecs(1, 24, [198, 51, 100])),
         // Malformed options: FORMERR either way.
         withOptions("v4.tm.example", type: 1, ecs(1, 24, [198, 51, 100, 7])),
         withOptions("v4.tm.example", type: 1, [0, 8, 0, 40, 0]),
     ]
 
     /// The response bytes for `parsed`, nil when dropped.
-    static func respond(_ packet: UnsafeRawBufferPointer, _ parsed: Result<ParsedQuery, ParsedQuery.Failure>)
-        -> [UInt8]?
-    {
+    static func respond(
+        _ packet: UnsafeRawBufferPointer, _ parsed: Result<ParsedQuery, ParsedQuery.Failure>,
+        transport: Transport = .udp
+    ) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
         let written = out.withUnsafeMutableBytes {
             DNSResponder.respond(
-                to: packet, parsed: parsed, into: $0, table: Self.table, transport: .udp,
+                to: packet, parsed: parsed, into: $0, table: Self.table, transport: transport,
                 client: nil, status: nil)
         }
         return written.map { Array(out[0..<$0.length]) }
     }
 
     /// What the in-place parser answers (nil when it declines) and what ldns answers.
-    static func bothWays(_ query: [UInt8]) -> (fast: [UInt8]??, ldns: [UInt8]?) {
+    static func bothWays(_ query: [UInt8], transport: Transport = .udp) -> (fast: [UInt8]??, ldns: [UInt8]?) {
         query.withUnsafeBytes { packet in
             (
-                ParsedQuery.parseCommon(packet).map { respond(packet, $0) },
-                respond(packet, ParsedQuery.parseWithLDNS(packet))
+                ParsedQuery.parseCommon(packet).map { respond(packet, $0, transport: transport) },
+                respond(packet, ParsedQuery.parseWithLDNS(packet), transport: transport)
             )
         }
     }
 
     @Test(arguments: Array(queries.indices))
     func sameBytesEitherWay(_ index: Int) throws {
-        let (fast, ldns) = Self.bothWays(Self.queries[index])
-        // Every query here has the common shape, so the fast path must have taken it.
-        let fastBytes = try #require(fast, "the in-place parser declined query \(index)")
-        #expect(fastBytes == ldns)
+        // Over TCP too, where what only TCP answers (edns-tcp-keepalive) must be parsed alike.
+        for transport in [Transport.udp, .tcp(keepaliveTimeout: 100)] {
+            let (fast, ldns) = Self.bothWays(Self.queries[index], transport: transport)
+            // Every query here has the common shape, so the fast path must have taken it.
+            let fastBytes = try #require(fast, "the in-place parser declined query \(index)")
+            #expect(fastBytes == ldns, "\(transport)")
+        }
     }
 
     static let question = QueryBuilder.make("v4.tm.example", type: 1, id: 0x5757)

@@ -46,7 +46,8 @@ private func respond(_ packet: UnsafeRawBufferPointer, _ parsed: Result<ParsedQu
 {
     let written = out.withUnsafeMutableBytes {
         DNSResponder.respond(
-            to: packet, parsed: parsed, into: $0, table: table, transport: .tcp, client: nil, status: nil)
+            to: packet, parsed: parsed, into: $0, table: table, transport: .tcp(keepaliveTimeout: 100), client: nil,
+            status: nil)
     }
     return written.map { Array(out[0..<$0.length]) }
 }
