@@ -15,14 +15,15 @@
 # -use-ld=lld (gold stops with "internal error in format_file_lineno" on these objects).
 # Each target grows its own corpus in fuzz/.build/corpus/TARGET (seeds are read, never written); a crash, a
 # timeout (10 s for one input) or a sanitizer report is written to fuzz/.build/artifacts/ and ends that target's
-# run. It runs under `nice -n 15`. The last lines are one table: per target, libFuzzer's final status line.
+# run. It runs under `nice -n 15`. The last lines are one table: per target, the minutes it ran (less than MINUTES
+# when a finding ended it), libFuzzer's exit status (0: no finding) and its last status line.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 FUZZ="$ROOT/fuzz"
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 [[ $# -ge 1 && $1 =~ ^[0-9]+$ && $1 -gt 0 ]] || usage 2
 MINUTES=$1; shift
 TARGETS=("$@")
@@ -46,13 +47,14 @@ for target in "${TARGETS[@]}"; do
     mkdir -p "$corpus"
     echo "[$(date +%T)] $target for $MINUTES min, log $logfile" >&2
     rc=0
+    started=$SECONDS
     nice -n 15 "$BIN/$target" -max_total_time=$((MINUTES * 60)) -timeout=10 -rss_limit_mb=2048 \
         -max_len="${MAX_LEN[$target]}" -print_final_stats=1 -artifact_prefix="$FUZZ/.build/artifacts/$target-" \
         "$corpus" "$FUZZ/corpus/${SEEDS[$target]}" >"$logfile" 2>&1 || rc=$?
     # libFuzzer's last status line (`#RUNS DONE cov: ... ft: ... corp: ... exec/s: ...`), and its exit status: 0
     # when the time ran out without a finding.
-    RESULT[$target]="exit $rc  $(grep -E '^#[0-9]+' "$logfile" | tail -1)"
+    RESULT[$target]="$(((SECONDS - started + 30) / 60))  exit $rc  $(grep -E '^#[0-9]+' "$logfile" | tail -1)"
 done
 
 printf '%-18s %s\n' target "minutes  result"
-for target in "${TARGETS[@]}"; do printf '%-18s %-8s %s\n' "$target" "$MINUTES" "${RESULT[$target]}"; done
+for target in "${TARGETS[@]}"; do printf '%-18s %s\n' "$target" "${RESULT[$target]}"; done
