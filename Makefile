@@ -52,7 +52,7 @@ install: release
 
 # Formatting: swift-format ships with the toolchain (`swift format` runs /opt/swift/usr/bin/swift-format);
 # both targets read .swift-format. `make lint` is what CI and the pre-stop hook run.
-FORMAT_PATHS = Package.swift Sources Tests
+FORMAT_PATHS = Package.swift Sources Tests fuzz/Package.swift fuzz/Sources
 
 format:
 	$(SWIFT) format format --configuration .swift-format --in-place --recursive --parallel $(FORMAT_PATHS)

@@ -5,7 +5,10 @@ let package = Package(
     name: "edgetm",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "edgetm", targets: ["edgetm"])
+        .executable(name: "edgetm", targets: ["edgetm"]),
+        // For the fuzz package in fuzz/ only, which reaches internal API with `@testable import`.
+        .library(name: "TMWire", targets: ["TMWire"]),
+        .library(name: "TMConfig", targets: ["TMConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -24,11 +24,11 @@ struct MetricsPage {
 
     private func dns(_ page: inout Exposition) {
         page.family("edgetm_dns_requests_total", .counter, "DNS requests received, by transport, family and type.")
-        for (transport, transportName) in QueryTally.transports {
+        for (transportIndex, transportName) in QueryTally.transportNames.enumerated() {
             for (familyIndex, family) in QueryTally.families.enumerated() {
                 for (typeIndex, type) in QueryTally.typeNames.enumerated() {
                     let slot = QueryTally.requestSlot(
-                        transport: transport, ipv6: familyIndex == 1, typeIndex: typeIndex)
+                        transportIndex: transportIndex, ipv6: familyIndex == 1, typeIndex: typeIndex)
                     page.sample(
                         "edgetm_dns_requests_total", ["proto": transportName, "family": family, "qtype": type],
                         queries.slots[slot])

@@ -7,12 +7,12 @@ import TMWire
 struct QueryTally {
     /// Question types counted by name; the rest are `other`.
     static let typeNames = ["A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "HTTPS", "ANY", "other"]
-    static let transports: [(Transport, String)] = [(.udp, "udp"), (.tcp, "tcp")]
+    static let transportNames = ["udp", "tcp"]
     static let families = ["ipv4", "ipv6"]
     /// Upper bounds of the response-size histogram, in bytes; one more bucket is +Inf.
     static let sizeBounds = [64, 128, 256, 512, 1232, 4096, 16384, 65535]
 
-    static let requestSlots = transports.count * families.count * typeNames.count
+    static let requestSlots = transportNames.count * families.count * typeNames.count
     static let rcodeBase = requestSlots
     static let sizeBase = rcodeBase + 16
     static let sizeSumSlot = sizeBase + sizeBounds.count + 1
@@ -37,8 +37,13 @@ struct QueryTally {
         }
     }
 
-    static func requestSlot(transport: Transport, ipv6: Bool, typeIndex: Int) -> Int {
-        ((transport == .udp ? 0 : 1) * families.count + (ipv6 ? 1 : 0)) * typeNames.count + typeIndex
+    /// The position of `transport`'s name in `transportNames`.
+    static func transportIndex(_ transport: Transport) -> Int {
+        if case .udp = transport { 0 } else { 1 }
+    }
+
+    static func requestSlot(transportIndex: Int, ipv6: Bool, typeIndex: Int) -> Int {
+        (transportIndex * families.count + (ipv6 ? 1 : 0)) * typeNames.count + typeIndex
     }
 
     /// One request; `response` is the bytes written (nil when none was, or it is made elsewhere).
@@ -46,7 +51,9 @@ struct QueryTally {
         transport: Transport, client: IPAddress?, questionType: UInt16, response: UnsafeRawBufferPointer?
     ) {
         let ipv6 = if case .v6 = client { true } else { false }
-        slots[Self.requestSlot(transport: transport, ipv6: ipv6, typeIndex: Self.typeIndex(questionType))] += 1
+        let slot = Self.requestSlot(
+            transportIndex: Self.transportIndex(transport), ipv6: ipv6, typeIndex: Self.typeIndex(questionType))
+        slots[slot] += 1
         guard let response, response.count >= 4 else { return }
         slots[Self.rcodeBase + Int(response[3] & 0x0f)] += 1
         let size = response.count

@@ -1,9 +1,11 @@
 import TMRouting
 
 /// How a query arrived, which bounds the size of its answer.
-public enum Transport: Sendable {
+public enum Transport: Sendable, Equatable {
     case udp
-    case tcp
+    /// `keepaliveTimeout`: how long the connection may stay idle, in units of 100 ms, told to a client that asks
+    /// with edns-tcp-keepalive (RFC 7828).
+    case tcp(keepaliveTimeout: UInt16)
 }
 
 /// What a status source gives for one status name.
@@ -92,6 +94,8 @@ public enum DNSResponder {
             return WrittenResponse(length: headerOnly(query: query, rcode: rcode, into: out), endpointID: -1)
         case .success(let parsed):
             var writer = ResponseWriter(query: query, parsed: parsed)
+            // RFC 7828 §3.3.2: only over TCP, and only to a client that sent the option.
+            if case .tcp(let timeout) = transport, parsed.edns?.asksKeepalive == true { writer.keepalive = timeout }
             let limit = sizeLimit(parsed, transport)
             if let edns = parsed.edns, edns.version > 0 {
                 return WrittenResponse(

@@ -8,6 +8,8 @@ struct ParsedQuery {
         let version: UInt8
         let dnssecOK: Bool
         let clientSubnet: ClientSubnet?
+        /// The query carries edns-tcp-keepalive (RFC 7828): over TCP, the answer tells the idle timeout.
+        var asksKeepalive = false
     }
 
     /// An EDNS Client Subnet option (RFC 7871) as sent.
@@ -74,10 +76,12 @@ struct ParsedQuery {
             let length = word(offset + 9)
             guard offset + 11 + length == count else { return nil }
             let options = UnsafeRawBufferPointer(rebasing: packet[(offset + 11)..<count])
-            guard case .valid(let subnet) = scanOptions(options) else { return .failure(.respond(.formErr)) }
+            guard case .valid(let subnet, let keepalive) = scanOptions(options) else {
+                return .failure(.respond(.formErr))
+            }
             edns = EDNS(
                 udpPayloadSize: UInt16(word(offset + 3)), version: packet[offset + 6],
-                dnssecOK: packet[offset + 7] & 0x80 != 0, clientSubnet: subnet)
+                dnssecOK: packet[offset + 7] & 0x80 != 0, clientSubnet: subnet, asksKeepalive: keepalive)
         } else if offset != count {
             return nil
         }
@@ -103,14 +107,18 @@ struct ParsedQuery {
         var edns: EDNS?
         if ldns_pkt_edns(parsed) {
             var subnet: ClientSubnet?
+            var keepalive = false
             if let data = ldns_pkt_edns_data(parsed) {
                 let options = UnsafeRawBufferPointer(start: ldns_rdf_data(data), count: ldns_rdf_size(data))
-                guard case .valid(let found) = Self.scanOptions(options) else { return .failure(.respond(.formErr)) }
+                guard case .valid(let found, let asks) = Self.scanOptions(options) else {
+                    return .failure(.respond(.formErr))
+                }
                 subnet = found
+                keepalive = asks
             }
             edns = EDNS(
                 udpPayloadSize: ldns_pkt_edns_udp_size(parsed), version: ldns_pkt_edns_version(parsed),
-                dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet)
+                dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet, asksKeepalive: keepalive)
         }
         return .success(
             ParsedQuery(
@@ -121,14 +129,16 @@ struct ParsedQuery {
     enum OptionScan {
         /// A FORMERR.
         case malformed
-        /// The ECS option, if there is one.
-        case valid(ClientSubnet?)
+        /// The ECS option, if there is one, and whether edns-tcp-keepalive is there.
+        case valid(ClientSubnet?, keepalive: Bool)
     }
 
-    /// Walks the OPT options. Options other than ECS are ignored, as RFC 6891 asks.
+    /// Walks the OPT options. Options other than ECS and edns-tcp-keepalive are ignored, as RFC 6891 asks; a
+    /// keepalive option's TIMEOUT, which a client must not send (RFC 7828 §3.2.1), is ignored too.
     static func scanOptions(_ options: UnsafeRawBufferPointer) -> OptionScan {
         var offset = 0
         var subnet: ClientSubnet?
+        var keepalive = false
         while offset < options.count {
             guard options.count - offset >= 4 else { return .malformed }
             let code = UInt16(options[offset]) << 8 | UInt16(options[offset + 1])
@@ -141,9 +151,10 @@ struct ParsedQuery {
                 else { return .malformed }
                 subnet = parsed
             }
+            if code == 11 { keepalive = true }
             offset += length
         }
-        return .valid(subnet)
+        return .valid(subnet, keepalive: keepalive)
     }
 
     /// RFC 7871 §6: a wrong family, a prefix too long, an address of the wrong length or with bits set beyond the

@@ -6,13 +6,16 @@ struct ResponseWriter {
     let parsed: ParsedQuery
     /// The SCOPE PREFIX-LENGTH to echo ECS with; 0 unless the answer depended on the client.
     var ecsScope: UInt8 = 0
+    /// The edns-tcp-keepalive TIMEOUT to answer with (RFC 7828), in units of 100 ms; nil: no such option.
+    var keepalive: UInt16?
 
     /// Writes the response, truncated (TC, question only) when longer than `limit`, and returns its length.
     /// `out` must hold `limit` bytes (a truncated response is always shorter than 512).
     func write(_ answer: PreparedAnswer, limit: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
         let subnet = parsed.edns?.clientSubnet
         let ecsLength = subnet.map { 8 + $0.addressLength } ?? 0
-        let optLength = parsed.edns == nil ? 0 : 11 + ecsLength
+        let keepaliveLength = keepalive == nil ? 0 : 6
+        let optLength = parsed.edns == nil ? 0 : 11 + ecsLength + keepaliveLength
         let nameLength = parsed.withName(in: query) { $0.count }
         let fullLength = 12 + nameLength + 4 + answer.sections.count + optLength
         let truncated = fullLength > limit
@@ -56,7 +59,7 @@ struct ResponseWriter {
             cursor.put(UInt8(answer.rcode.rawValue >> 4))
             cursor.put(0)
             cursor.put16(edns.dnssecOK ? 0x8000 : 0)
-            cursor.put16(ecsLength)
+            cursor.put16(ecsLength + keepaliveLength)
             if let subnet {
                 cursor.put16(8)
                 cursor.put16(4 + subnet.addressLength)
@@ -64,6 +67,11 @@ struct ResponseWriter {
                 cursor.put(subnet.sourcePrefixLength)
                 cursor.put(ecsScope)
                 for index in 0..<subnet.addressLength { cursor.put(subnet.address.byte(index)) }
+            }
+            if let keepalive {
+                cursor.put16(11)
+                cursor.put16(2)
+                cursor.put16(Int(keepalive))
             }
         }
         return cursor.offset

@@ -2,7 +2,9 @@
 ///
 /// ldns merges several OPT records into one EDNS state (ECS from one, DO from another), ignores an OPT record's
 /// owner, keeps an OPT record found in the answer or authority section as an ordinary record, and follows
-/// compression pointers in any direction. An authoritative server facing the internet answers all of these with
+/// compression pointers in any direction; of several TSIG records it keeps the last and leaks the others (ldns
+/// 1.8.3's `ldns_pkt_set_tsig` does not free the one it replaces: found by fuzz/FuzzQueryParser). An
+/// authoritative server facing the internet answers all of these with
 /// FORMERR instead, so that what it answers never depends on how one parser resolves an ambiguity.
 ///
 /// Only the shapes above are judged here. Anything else that is malformed (a truncated record, a bad label type, a
@@ -18,9 +20,13 @@ enum StrictParsing {
         /// RFC 1035 §4.1.4: a pointer refers to a prior occurrence of a name, so it must point before the labels
         /// that contain it (and past the header). This also rules out every pointer loop.
         case pointerNotBackwards
+        /// RFC 8945 §5.2: a TSIG record that is not the last record of the additional section (so also a second
+        /// one). edgetm verifies no TSIG; a single one in its place is ignored, as before.
+        case tsigNotLast
     }
 
     private static let typeOPT = 41
+    private static let typeTSIG = 250
     private static let headerSize = 12
 
     /// The first violation in packet order, or nil when there is none (or the packet is malformed otherwise).
@@ -38,7 +44,8 @@ enum StrictParsing {
         var optCount = 0
         // Answer, authority, additional: owner, then type, class, TTL, RDLENGTH and the RDATA.
         for section in 0..<3 {
-            for _ in 0..<word(6 + 2 * section) {
+            let count = word(6 + 2 * section)
+            for index in 0..<count {
                 let ownerLength: Int
                 switch walkName(packet, from: offset) {
                 case .name(let end, let length):
@@ -54,6 +61,7 @@ enum StrictParsing {
                     optCount += 1
                     guard optCount == 1 else { return .secondOPT }
                 }
+                if word(offset) == typeTSIG, section != 2 || index != count - 1 { return .tsigNotLast }
                 offset += 10 + word(offset + 8)
             }
         }

@@ -168,13 +168,31 @@ final class TCPClient {
     /// The peer closed its side (read returned 0).
     private(set) var peerClosed = false
 
-    init(port: UInt16, address: Loopback = .v4) throws {
+    /// `source`: an IPv4 loopback address (any of 127.0.0.0/8) to connect from, so that a test can act as many
+    /// clients; the system picks one when nil.
+    init(port: UInt16, address: Loopback = .v4, source: String? = nil) throws {
         fd = socket(address.family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("cannot open a TCP socket: \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var on: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            let bound =
+                inet_pton(AF_INET, source, &local.sin_addr) == 1
+                && withUnsafePointer(to: &local) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                } == 0
+            guard bound else {
+                let reason = String(cString: strerror(errno))
+                _ = Glibc.close(fd)
+                throw HarnessError("cannot bind a TCP socket to \(source): \(reason)")
+            }
+        }
         guard address.withSockaddr(port: port, { connect(fd, $0, $1) }) == 0 else {
             let reason = String(cString: strerror(errno))
             _ = Glibc.close(fd)

@@ -48,6 +48,32 @@ struct FramingTests {
         #expect(bytes.count == 12 + questionLength + 2 + 10 + 6 + 13 + 20)
     }
 
+    /// RFC 7828: the idle timeout goes back only over TCP and only when asked, after any ECS option.
+    static let keepaliveCases: [(label: String, options: [UInt8], transport: Transport, expected: [UInt8])] = [
+        ("asked over TCP", [0, 11, 0, 0], .tcp(keepaliveTimeout: 100), [0, 6, 0, 11, 0, 2, 0, 100]),
+        ("asked over TCP, 25.5 s", [0, 11, 0, 0], .tcp(keepaliveTimeout: 255), [0, 6, 0, 11, 0, 2, 0, 255]),
+        (
+            "asked with ECS", [0, 11, 0, 0] + ParserEquivalenceTests.ecs(1, 0, []), .tcp(keepaliveTimeout: 100),
+            [0, 14, 0, 8, 0, 4, 0, 1, 0, 0, 0, 11, 0, 2, 0, 100]
+        ),
+        ("asked over UDP: ignored", [0, 11, 0, 0], .udp, [0, 0]),
+        ("not asked over TCP", [], .tcp(keepaliveTimeout: 100), [0, 0]),
+        (
+            "a client's TIMEOUT is ignored", [0, 11, 0, 2, 0, 7], .tcp(keepaliveTimeout: 100),
+            [0, 6, 0, 11, 0, 2, 0, 100]
+        ),
+    ]
+
+    @Test(arguments: Array(keepaliveCases.indices))
+    func keepaliveIsAnsweredOverTCPWhenAsked(_ index: Int) throws {
+        let (label, options, transport, expected) = Self.keepaliveCases[index]
+        let query = ParserEquivalenceTests.withOptions("v4.tm.example", type: 1, options)
+        let response = try #require(respond(query, transport: transport), "\(label)")
+        // RDLENGTH and the options close the OPT record, the last bytes of the response.
+        #expect(Array(response.suffix(expected.count)) == expected, "\(label)")
+        #expect(ParsedResponse(response)?.answer == ["v4.tm.example.\t30\tIN\tA\t127.0.0.11"], "\(label)")
+    }
+
     @Test func unknownEDNSVersionIsBADVERS() throws {
         let response = try #require(respond(QueryBuilder.make("v4.tm.example", type: 1, edns: .init(version: 1))))
         #expect(response[3] & 0x0f == 0)
@@ -63,7 +89,8 @@ struct FramingTests {
         #expect(plain.question.hasPrefix("tm.example.\tIN\tNS"))
         let withEDNS = try #require(respond(QueryBuilder.make("tm.example", type: 2, edns: .init(size: 4096)), table))
         #expect(withEDNS.count <= 1232)
-        let overTCP = try #require(TestZone.ask(table, QueryBuilder.make("tm.example", type: 2), transport: .tcp))
+        let overTCP = try #require(
+            TestZone.ask(table, QueryBuilder.make("tm.example", type: 2), transport: .tcp(keepaliveTimeout: 100)))
         #expect(!overTCP.tc && overTCP.answer.count == 30 && overTCP.additional.count == 60)
         // A small answer fits without truncation.
         #expect(TestZone.ask(table, QueryBuilder.make("v4.tm.example", type: 1))?.tc == false)
