@@ -128,3 +128,17 @@ extension IPAddress {
         return self
     }
 }
+
+extension CookieSecrets {
+    /// RFC 9018 §5: after a rotation the previous secret stays valid this long, the lifetime of its cookies.
+    public static let rotationGrace: UInt32 = 3600
+
+    /// The secrets after loading `key` at `now` (a start or a reload): nil when cookies are off; the same when the
+    /// key did not change; otherwise `key`, with the secret it replaces still verifying for `rotationGrace`.
+    public static func next(_ key: SipHashKey?, after previous: CookieSecrets?, now: UInt32) -> CookieSecrets? {
+        guard let key else { return nil }
+        guard let previous else { return CookieSecrets(current: key) }
+        if previous.current == key { return previous }
+        return CookieSecrets(current: key, previous: previous.current, previousUntil: now &+ rotationGrace)
+    }
+}
