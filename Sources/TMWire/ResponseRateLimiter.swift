@@ -12,7 +12,7 @@ import TMRouting
 /// one thread, so no lock is taken: a client whose queries the kernel spreads over several SO_REUSEPORT threads gets
 /// up to that many times the rate.
 public final class ResponseRateLimiter {
-    public enum Action: Equatable {
+    public enum Action: Equatable, Sendable {
         case send
         /// Send the truncated form (`DNSResponder.truncate`).
         case slip
