@@ -78,6 +78,18 @@ struct CookieTests {
         #expect(ServerCookie.verdict(sent, address: address, secrets: CookieSecrets(current: new), now: now) == .invalid)
     }
 
+    @Test func rotationKeepsThePreviousSecretForAnHour() {
+        let first = Self.key("e5e973e5a6b2a43f48e7dc849e37bfcf")
+        let second = Self.key("445536bcd2513298075a5d379663c962")
+        let started = CookieSecrets.next(first, after: nil, now: 1000)
+        #expect(started == CookieSecrets(current: first))
+        // A reload with the same secret changes nothing, not even when the previous one expires.
+        #expect(CookieSecrets.next(first, after: started, now: 2000) == started)
+        let rotated = CookieSecrets.next(second, after: started, now: 3000)
+        #expect(rotated == CookieSecrets(current: second, previous: first, previousUntil: 3000 + 3600))
+        #expect(CookieSecrets.next(nil, after: rotated, now: 3000) == nil)
+    }
+
     @Test(arguments: [(0, false), (7, false), (8, true), (9, false), (15, false), (16, true), (24, true), (40, true),
                       (41, false)])
     func cookieLengths(_ length: Int, _ wellFormed: Bool) {
