@@ -13,7 +13,8 @@ public enum CookieSecretFile {
         public var description: String {
             switch self {
             case .unreadable(let reason): "cannot be read: \(reason)"
-            case .malformed: "must hold \(length * 2) hexadecimal digits (\(length) bytes), such as `openssl rand -hex 16` writes"
+            case .malformed:
+                "must hold \(length * 2) hexadecimal digits (\(length) bytes), such as `openssl rand -hex 16` writes"
             }
         }
     }

@@ -72,7 +72,9 @@ public final class ResponseRateLimiter {
     /// Network, kind, and for positive and no-data answers the type and the name (without case), hashed. Negative
     /// answers and errors are counted per network and kind only, as BIND does, so that random names do not open
     /// fresh accounts.
-    private func accountKey(_ response: WrittenResponse, in out: UnsafeRawBufferPointer, client: IPAddress, policy: RateLimit)
+    private func accountKey(
+        _ response: WrittenResponse, in out: UnsafeRawBufferPointer, client: IPAddress, policy: RateLimit
+    )
         -> UInt64
     {
         var hasher = SipHasher(key: hashKey)

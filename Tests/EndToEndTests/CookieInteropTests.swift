@@ -102,7 +102,8 @@ struct CookieInteropTests {
                 try #require(
                     client.exchange(
                         DNSWire.query(
-                            id: 4, name: "app.tm.example", type: RRType.a, edns: EDNSSpec(options: Self.option(forged))))))
+                            id: 4, name: "app.tm.example", type: RRType.a, edns: EDNSSpec(options: Self.option(forged)))
+                    )))
             #expect(normal.rcode == RCode.noError && normal.answers.first?.address == "127.0.0.11")
             #expect(Self.cookie(in: normal).map { Array($0.suffix(8)) } != Array(forged.suffix(8)))
             // A malformed COOKIE option (9 bytes) is FORMERR.

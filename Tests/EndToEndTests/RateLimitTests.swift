@@ -112,7 +112,8 @@ struct RateLimitTests {
             #expect(sameNetwork.full <= 10, "127.0.0.1 is limited over UDP: \(sameNetwork)")
             let tcp = try server.tcpClient()
             for id in UInt16(1)...20 {
-                let reply = try #require(try tcp.exchange(DNSWire.query(id: id, name: "app.tm.example", type: RRType.a)))
+                let reply = try #require(
+                    try tcp.exchange(DNSWire.query(id: id, name: "app.tm.example", type: RRType.a)))
                 #expect(try DNSMessage(reply).answers.first?.address == "127.0.0.11")
             }
         }

@@ -46,19 +46,21 @@ struct TestConfig {
         listen: [String] = ["127.0.0.1:5353"], extra: [String: Any] = [:]
     ) -> String {
         json(
-            extra.merging([
-                "listen": listen,
-                "zone": [
-                    "name": "tm.example.",
-                    "soa": [
-                        "mname": "ns1.tm.example.", "rname": "hostmaster.tm.example.", "refresh": 3600,
-                        "retry": 600, "expire": 86400, "minimum": 30, "ttl": 3600,
-                    ],
-                    "nameservers": nameservers,
-                    "addresses": addresses,
-                ] as [String: Any],
-                "profiles": "profiles",
-            ] as [String: Any]) { _, standard in standard })
+            extra.merging(
+                [
+                    "listen": listen,
+                    "zone": [
+                        "name": "tm.example.",
+                        "soa": [
+                            "mname": "ns1.tm.example.", "rname": "hostmaster.tm.example.", "refresh": 3600,
+                            "retry": 600, "expire": 86400, "minimum": 30, "ttl": 3600,
+                        ],
+                        "nameservers": nameservers,
+                        "addresses": addresses,
+                    ] as [String: Any],
+                    "profiles": "profiles",
+                ] as [String: Any]
+            ) { _, standard in standard })
     }
 
     /// A profile in the Azure resource shape (`properties` wrapper).

@@ -25,14 +25,22 @@ struct CookieTests {
 
     /// RFC 9018 Appendix A: secret, client cookie, client address, timestamp, server cookie the server sends.
     static let vectors: [(secret: String, client: String, address: String, time: UInt32, server: String)] = [
-        ("e5e973e5a6b2a43f48e7dc849e37bfcf", "2464c4abcf10c957", "198.51.100.100", 1_559_731_985,
-         "010000005cf79f111f8130c3eee29480"),
-        ("e5e973e5a6b2a43f48e7dc849e37bfcf", "2464c4abcf10c957", "198.51.100.100", 1_559_734_385,
-         "010000005cf7a871d4a564a1442aca77"),
-        ("e5e973e5a6b2a43f48e7dc849e37bfcf", "fc93fc62807ddb86", "203.0.113.203", 1_559_734_700,
-         "010000005cf7a9acf73a7810aca2381e"),
-        ("445536bcd2513298075a5d379663c962", "22681ab97d52c298", "2001:db8:220:1:59de:d0f4:8769:82b8",
-         1_559_741_961, "010000005cf7c609a6bb79d16625507a"),
+        (
+            "e5e973e5a6b2a43f48e7dc849e37bfcf", "2464c4abcf10c957", "198.51.100.100", 1_559_731_985,
+            "010000005cf79f111f8130c3eee29480"
+        ),
+        (
+            "e5e973e5a6b2a43f48e7dc849e37bfcf", "2464c4abcf10c957", "198.51.100.100", 1_559_734_385,
+            "010000005cf7a871d4a564a1442aca77"
+        ),
+        (
+            "e5e973e5a6b2a43f48e7dc849e37bfcf", "fc93fc62807ddb86", "203.0.113.203", 1_559_734_700,
+            "010000005cf7a9acf73a7810aca2381e"
+        ),
+        (
+            "445536bcd2513298075a5d379663c962", "22681ab97d52c298", "2001:db8:220:1:59de:d0f4:8769:82b8",
+            1_559_741_961, "010000005cf7c609a6bb79d16625507a"
+        ),
     ]
 
     @Test(arguments: vectors.indices)
@@ -40,7 +48,8 @@ struct CookieTests {
         let vector = Self.vectors[index]
         let address = try #require(IPAddress(vector.address))
         let cookie = ResponseCookie(
-            client: Self.word(vector.client), address: address, secrets: CookieSecrets(current: Self.key(vector.secret)),
+            client: Self.word(vector.client), address: address,
+            secrets: CookieSecrets(current: Self.key(vector.secret)),
             now: vector.time)
         #expect(cookie.serverHead == Self.word(String(vector.server.prefix(16))))
         #expect(cookie.serverHash == Self.word(String(vector.server.suffix(16))))
@@ -75,7 +84,8 @@ struct CookieTests {
         #expect(ServerCookie.verdict(sent, address: address, secrets: rotated, now: now) == .valid)
         let expired = CookieSecrets(current: new, previous: old, previousUntil: now - 1)
         #expect(ServerCookie.verdict(sent, address: address, secrets: expired, now: now) == .invalid)
-        #expect(ServerCookie.verdict(sent, address: address, secrets: CookieSecrets(current: new), now: now) == .invalid)
+        #expect(
+            ServerCookie.verdict(sent, address: address, secrets: CookieSecrets(current: new), now: now) == .invalid)
     }
 
     @Test func rotationKeepsThePreviousSecretForAnHour() {
@@ -90,8 +100,10 @@ struct CookieTests {
         #expect(CookieSecrets.next(nil, after: rotated, now: 3000) == nil)
     }
 
-    @Test(arguments: [(0, false), (7, false), (8, true), (9, false), (15, false), (16, true), (24, true), (40, true),
-                      (41, false)])
+    @Test(arguments: [
+        (0, false), (7, false), (8, true), (9, false), (15, false), (16, true), (24, true), (40, true),
+        (41, false),
+    ])
     func cookieLengths(_ length: Int, _ wellFormed: Bool) {
         let data = [UInt8](repeating: 1, count: length)
         #expect((data.withUnsafeBytes { QueryCookie($0) } != nil) == wellFormed)
