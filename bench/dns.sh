@@ -93,6 +93,8 @@ Usage: bench/dns.sh [options]
   --outstanding N     dnsperf -q for the saturated run (default 500)
   --sockbuf KB        dnsperf -b (its socket buffers) for the saturated run (default 1024)
   --no-threads        skip the edgetm --threads 2 row
+  --rate-limit RPS    serve edgetm with response rate limiting on ("rateLimit": responsesPerSecond RPS, nothing
+                      exempt): with a rate no run reaches (1000000) it measures what limiting costs per query
   --probing LIST      workloads of the probing phase (default 1; "none" skips it)
   --probing-rounds N  its saturated slices per server and workload (default 3), of --probing-slice S seconds
                       (default 10: the probe interval, so that every slice holds one round of probes)
@@ -114,7 +116,8 @@ EOF
 }
 
 SERVERS="" WORKLOADS="1,2,3,4" DURATION=15 ROUNDS=3 LAT_DURATION=10 LAT_ROUNDS=5 RATE=1000 CLIENTS=4
-OUTSTANDING=500 SOCKBUF=1024 THREADS_ROW=1 BUILD=1 BINARY="" BASELINE="" INSTALL=0 QUICK=0 WAIT=1800 OUT="" SAT_CAP=()
+OUTSTANDING=500 SOCKBUF=1024 THREADS_ROW=1 RATE_LIMIT=() BUILD=1 BINARY="" BASELINE="" INSTALL=0 QUICK=0 WAIT=1800 OUT=""
+SAT_CAP=()
 PROBING=1 PROBE_ROUNDS=3 PROBE_SLICE=10 PROBE_BASE=20000 PROBE_NET=127.0.10 PROBE_PROFILES=20 PROBE_ENDPOINTS=100
 while (($#)); do
     case $1 in
@@ -129,6 +132,7 @@ while (($#)); do
         --outstanding) OUTSTANDING=$2; shift ;;
         --sockbuf) SOCKBUF=$2; shift ;;
         --no-threads) THREADS_ROW=0 ;;
+        --rate-limit) RATE_LIMIT=(--rate-limit "$2"); shift ;;
         --probing) PROBING=$2; shift ;;
         --probing-rounds) PROBE_ROUNDS=$2; shift ;;
         --probing-slice) PROBE_SLICE=$2; shift ;;
@@ -221,7 +225,7 @@ if [[ -n $BASELINE ]]; then
 fi
 
 read -r PORT_E PORT_G PORT_K PORT_E2 PORT_EP PORT_EB <<<"$(free_ports 6)"
-python3 "$HERE/gen.py" bench "$WORK" "127.0.0.1:$PORT_E" "$PORT_G" "$PORT_K" 1
+python3 "$HERE/gen.py" bench "$WORK" "127.0.0.1:$PORT_E" "$PORT_G" "$PORT_K" 1 "${RATE_LIMIT[@]}"
 ((HAS_EDGETM)) || PROBING_LIST=()
 if ((${#PROBING_LIST[@]})); then
     python3 "$HERE/gen.py" probed "$WORK/edgetm" "$WORK/edgetm-probed" "$PROBE_PROFILES" "$PROBE_ENDPOINTS" 10 5 2 \

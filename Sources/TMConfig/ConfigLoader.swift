@@ -27,6 +27,7 @@ public enum ConfigLoader {
         checkUniqueness(drafts, zone: settings?.zone, log: log)
         NestingRules.check(drafts, log: log)
         let locator = settings.flatMap { GeoSourceLoader.load($0.geo, directory: directory, log: log) }
+        let cookies = settings?.cookieSecretFile.flatMap { readCookies($0, directory: directory, log: log) }
         guard let settings, let locator, !log.hasErrors else {
             return LoadResult(configuration: nil, issues: log.issues)
         }
@@ -34,8 +35,21 @@ public enum ConfigLoader {
             directory: directory, listen: settings.listen, zone: settings.zone,
             profiles: number(drafts, zone: settings.zone),
             statusAllow: settings.statusAllow, stateFile: settings.stateFile,
-            stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator, http: settings.http)
+            stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator, http: settings.http,
+            rateLimit: settings.rateLimit, cookies: cookies)
         return LoadResult(configuration: configuration, issues: log.issues)
+    }
+
+    /// The secret is read with the configuration, so that a reload picks up a rotated one and `check` reports a
+    /// bad one; a missing file is not an error (the daemon creates it).
+    private static func readCookies(_ file: String, directory: String, log: IssueLog) -> CookieSettings? {
+        let path = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory + "/")).path
+        do {
+            return CookieSettings(secretFile: path, secret: try CookieSecretFile.read(atPath: path))
+        } catch {
+            log.error(file, "", error.description)
+            return nil
+        }
     }
 
     /// No JSON file of a configuration may be larger: the size is checked before anything is read, so a runaway

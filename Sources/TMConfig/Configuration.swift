@@ -16,13 +16,18 @@ public struct Configuration: Sendable {
     public let locator: ClientLocator
     /// The HTTP interface; nil: none (like `listen`, applied at start only).
     public let http: HTTPSettings?
+    /// Response rate limiting over UDP; nil: off.
+    public let rateLimit: RateLimit?
+    /// DNS cookies; nil: off (COOKIE options are ignored).
+    public let cookies: CookieSettings?
 
     public var endpointCount: Int { profiles.reduce(0) { $0 + $1.endpoints.count } }
 
     public init(
         directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile],
         statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600,
-        locator: ClientLocator = .none, http: HTTPSettings? = nil
+        locator: ClientLocator = .none, http: HTTPSettings? = nil, rateLimit: RateLimit? = nil,
+        cookies: CookieSettings? = nil
     ) {
         self.directory = directory
         self.listen = listen
@@ -33,6 +38,30 @@ public struct Configuration: Sendable {
         self.stateMaxAgeSeconds = stateMaxAgeSeconds
         self.locator = locator
         self.http = http
+        self.rateLimit = rateLimit
+        self.cookies = cookies
+    }
+
+    /// The same configuration with the cookie secret the daemon created for it.
+    public func withCookieSecret(_ secret: [UInt8]) -> Configuration {
+        Configuration(
+            directory: directory, listen: listen, zone: zone, profiles: profiles, statusAllow: statusAllow,
+            stateFile: stateFile, stateMaxAgeSeconds: stateMaxAgeSeconds, locator: locator, http: http,
+            rateLimit: rateLimit,
+            cookies: cookies.map { CookieSettings(secretFile: $0.secretFile, secret: secret) })
+    }
+}
+
+/// `cookies` in edgetm.json.
+public struct CookieSettings: Sendable {
+    /// Resolved against the configuration directory.
+    public let secretFile: String
+    /// Nil while the file does not exist yet: `edgetm serve` creates it (`CookieSecretFile.create`).
+    public let secret: [UInt8]?
+
+    public init(secretFile: String, secret: [UInt8]?) {
+        self.secretFile = secretFile
+        self.secret = secret
     }
 }
 

@@ -10,6 +10,9 @@ struct ServerSettings {
     var stateMaxAgeSeconds: Double
     var geo: GeoSettings
     var http: HTTPSettings?
+    var rateLimit: RateLimit?
+    /// `cookies.secretFile` as written (relative to the configuration directory); nil: cookies off.
+    var cookieSecretFile: String?
 }
 
 /// `http` in edgetm.json: the HTTP interface (metrics, health).
@@ -42,6 +45,16 @@ enum ServerConfigReader {
             geo = GeoSettings(database: section.string("database"), subnets: section.string("subnets"))
             section.finish()
         }
+        let rateLimit = root.object("rateLimit").flatMap(readRateLimit)
+        var cookieSecretFile: String?
+        if let cookies = root.object("cookies") {
+            cookieSecretFile = cookies.string("secretFile") ?? "cookie.secret"
+            if cookieSecretFile?.isEmpty == true {
+                cookies.error("secretFile", "must not be empty")
+                cookieSecretFile = nil
+            }
+            cookies.finish()
+        }
         let stateMaxAge =
             root.number("stateMaxAgeSeconds").flatMap { age -> Double? in
                 guard age >= 0 else {
@@ -54,7 +67,31 @@ enum ServerConfigReader {
         guard let zone, let listen else { return nil }
         return ServerSettings(
             listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,
-            stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo, http: http)
+            stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo, http: http, rateLimit: rateLimit,
+            cookieSecretFile: cookieSecretFile)
+    }
+
+    /// Every key has a default (the values BIND suggests for an authoritative server), so `"rateLimit": {}` turns
+    /// limiting on; `window` and `responsesPerSecond` are bounded so that a bucket's balance fits 32 bits.
+    private static func readRateLimit(_ section: ObjectReader) -> RateLimit? {
+        defer { section.finish() }
+        let rate = section.integer("responsesPerSecond", in: 1...1_000_000) ?? 200
+        let slip = section.integer("slip", in: 0...10) ?? 2
+        let window = section.integer("window", in: 1...3600) ?? 15
+        let v4 = section.integer("ipv4PrefixLength", in: 0...32) ?? 24
+        let v6 = section.integer("ipv6PrefixLength", in: 0...128) ?? 56
+        var exempt: [IPNetwork] = []
+        for (value, path) in section.array("exempt") ?? [] {
+            guard case .string(let text) = value, let network = IPNetwork(text) else {
+                section.error(
+                    atPath: path, "\(value.shortDescription) is not a network such as \"127.0.0.0/8\" or \"::1/128\"")
+                continue
+            }
+            exempt.append(network)
+        }
+        return RateLimit(
+            responsesPerSecond: Int(rate), slip: Int(slip), window: Int(window), ipv4PrefixLength: Int(v4),
+            ipv6PrefixLength: Int(v6), exempt: exempt)
     }
 
     /// Status over DNS is for the operator's own machine unless configured otherwise.

@@ -120,7 +120,7 @@ public final class Daemon: Sendable {
         let queries = QueryCounters()
         let context = ListenerContext(
             store: publisher.store, status: status(rendersProfiles: false), desk: desk, counters: counters,
-            queries: queries, heartbeat: heartbeat)
+            queries: queries, rateLimited: publisher.rateLimited, heartbeat: heartbeat)
         let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
         do {
             try startListeners(on: addresses, context: context)
@@ -199,7 +199,23 @@ public final class Daemon: Sendable {
                     "during": "\(reason)",
                 ])
         }
-        return result.configuration
+        return result.configuration.flatMap(creatingCookieSecret)
+    }
+
+    /// The configuration with its cookie secret, created (random, mode 0600) when cookies are on and the file does
+    /// not exist yet; nil (after logging why) when it cannot be written.
+    private func creatingCookieSecret(_ configuration: Configuration) -> Configuration? {
+        guard let cookies = configuration.cookies, cookies.secret == nil else { return configuration }
+        do {
+            let secret = try CookieSecretFile.create(atPath: cookies.secretFile)
+            logger.notice("created a DNS cookie secret", metadata: ["cookies.secret.file": "\(cookies.secretFile)"])
+            return configuration.withCookieSecret(secret)
+        } catch {
+            logger.error(
+                "cannot create the DNS cookie secret",
+                metadata: ["cookies.secret.file": "\(cookies.secretFile)", "error": "\(error)"])
+            return nil
+        }
     }
 
     private func restoredState(_ stateFile: StateFile, maxAge: Double) -> ([SavedHealth], StateFile.Kept) {
@@ -276,7 +292,7 @@ public final class Daemon: Sendable {
         let result = ConfigLoader.load(directory: options.configDirectory)
         let loaded = monotonicSeconds()
         for warning in result.warnings { logger.warning("\(warning)") }
-        guard let configuration = result.configuration else {
+        guard let configuration = result.configuration.flatMap(creatingCookieSecret) else {
             for error in result.errors { logger.error("\(error)") }
             logger.error(
                 "reload failed; the running configuration keeps serving",

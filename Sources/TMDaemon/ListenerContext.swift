@@ -8,5 +8,6 @@ struct ListenerContext: Sendable {
     let desk: StatusDesk
     let counters: AnswerCounters
     let queries: QueryCounters
+    let rateLimited: RateLimitCounters
     let heartbeat: Heartbeat
 }

@@ -12,6 +12,14 @@ struct ListenerState {
     private var lastFlush = monotonicSeconds()
     private let context: ListenerContext
     private let beat: Int
+    /// The clocks as of the last `tick` (before every receive, and at least once a second): rate limiting counts
+    /// whole seconds and cookies carry whole seconds, so no query reads a clock.
+    private var monotonicSecond = UInt32(truncatingIfNeeded: Int(monotonicSeconds()))
+    private var wallSecond = wallClockSeconds()
+    /// Made when a snapshot first asks for rate limiting, then kept (buckets survive reloads).
+    private var limiter: ResponseRateLimiter?
+    private var dropped: UInt64 = 0
+    private var slipped: UInt64 = 0
 
     init(context: ListenerContext) {
         self.context = context
@@ -32,19 +40,43 @@ struct ListenerState {
         guard
             let response = DNSResponder.respond(
                 to: packet, into: out, table: snapshot.table, transport: transport,
-                client: client, status: context.status)
+                client: client, status: context.status, cookies: snapshot.cookies, now: wallSecond)
         else {
             queries.count(transport: transport, client: client, questionType: 0, response: nil)
             return nil
         }
-        queries.count(
-            transport: transport, client: client, questionType: response.questionType,
-            response: response.isElsewhere ? nil : UnsafeRawBufferPointer(rebasing: out[0..<response.length]))
         if response.isElsewhere {
+            queries.count(transport: transport, client: client, questionType: response.questionType, response: nil)
             context.desk.submit(
                 StatusDesk.Request(query: Array(packet), client: client, transport: transport, reply: elsewhere()))
             return nil
         }
+        // TCP is never limited (its handshake proves the address), nor is a client that returned a valid cookie.
+        if transport == .udp, response.cookie != .valid, let policy = snapshot.configuration.rateLimit, let client {
+            let limiter = limiter ?? ResponseRateLimiter()
+            self.limiter = limiter
+            switch limiter.action(
+                for: response, in: UnsafeRawBufferPointer(out), to: client, policy: policy, now: monotonicSecond)
+            {
+            case .send:
+                break
+            case .drop:
+                dropped += 1
+                queries.count(
+                    transport: transport, client: client, questionType: response.questionType, response: nil)
+                return nil
+            case .slip:
+                slipped += 1
+                let length = DNSResponder.truncate(response, in: out)
+                queries.count(
+                    transport: transport, client: client, questionType: response.questionType,
+                    response: UnsafeRawBufferPointer(rebasing: out[0..<length]))
+                return length
+            }
+        }
+        queries.count(
+            transport: transport, client: client, questionType: response.questionType,
+            response: UnsafeRawBufferPointer(rebasing: out[0..<response.length]))
         if response.endpointID >= 0, Int(response.endpointID) < tally.count { tally[Int(response.endpointID)] += 1 }
         return response.length
     }
@@ -69,6 +101,8 @@ struct ListenerState {
     /// alive.
     mutating func tick() {
         let now = monotonicSeconds()
+        monotonicSecond = UInt32(truncatingIfNeeded: Int(now))
+        wallSecond = wallClockSeconds()
         context.heartbeat.beat(beat, at: now)
         _ = follow()
         if now - lastFlush >= 1 { flush(now: now) }
@@ -79,6 +113,10 @@ struct ListenerState {
         if !queries.isEmpty {
             context.queries.add(queries)
             queries.reset()
+        }
+        if dropped > 0 || slipped > 0 {
+            context.rateLimited.add(dropped: dropped, slipped: slipped)
+            (dropped, slipped) = (0, 0)
         }
         guard tally.contains(where: { $0 > 0 }) else { return }
         context.counters.add(tally, in: tallySnapshot)

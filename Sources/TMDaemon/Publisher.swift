@@ -37,6 +37,10 @@ final class Publisher: Sendable {
     let reloads = ReloadCounts()
     /// What happened, for the HTTP interface; kept in the state file.
     let events: EventLog
+    /// Filled by the listeners; shown in the zone status, which is posted again when they change (once a second at
+    /// most, and only while rate limiting is on).
+    let rateLimited = RateLimitCounters()
+    static let rateStatusInterval = 1.0
     private let queue = Mutex<[Message]>([])
     private let wakeup = DispatchSemaphore(value: 0)
     private let worker: Mutex<Worker>
@@ -53,7 +57,9 @@ final class Publisher: Sendable {
         let snapshot = try builder.build(
             configuration, health: worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles)))
         store = SnapshotStore(snapshot)
-        worker.attach(builder: builder, store: store, board: board, reloads: reloads, events: self.events)
+        worker.attach(
+            builder: builder, store: store, board: board, reloads: reloads, events: self.events,
+            rateLimited: rateLimited)
         self.worker = Mutex(worker)
         self.worker.withLock { worker in
             worker.logAnswers(of: snapshot, previous: nil)
@@ -115,7 +121,13 @@ final class Publisher: Sendable {
         while true {
             // Checked before waiting, so that a stream of events never holds the state file back.
             let now = monotonicSeconds()
-            let (stateDue, adminDue) = worker.withLock { ($0.stateFileDue, $0.adminExpiryDue(now: now)) }
+            let (stateDue, adminDue, rateDue) = worker.withLock {
+                ($0.stateFileDue, $0.adminExpiryDue(now: now), $0.rateStatusDue)
+            }
+            if let rateDue, rateDue <= now {
+                worker.withLock { $0.postRateCounts(now: now) }
+                continue
+            }
             if let stateDue, stateDue <= now {
                 worker.withLock { $0.writeStateFile(now: monotonicSeconds()) }
                 continue
@@ -124,7 +136,7 @@ final class Publisher: Sendable {
                 worker.withLock { $0.expireAdmin() }
                 continue
             }
-            if let due = [stateDue, adminDue].compactMap({ $0 }).min() {
+            if let due = [stateDue, adminDue, rateDue].compactMap({ $0 }).min() {
                 guard wakeup.wait(timeout: .now() + (due - now)) == .success else { continue }
             } else {
                 wakeup.wait()
@@ -154,6 +166,10 @@ private struct Worker {
     // Set by `attach` once the first snapshot exists; the worker runs only after that.
     private var storeSlot: SnapshotStore?
     private var boardSlot: StatusBoard?
+    private var rateLimitedSlot: RateLimitCounters?
+    /// The rate limiting counts the posted zone status shows, and when they were last compared.
+    private var postedRateCounts: (dropped: UInt64, slipped: UInt64) = (0, 0)
+    private var lastRateCheck = 0.0
     var store: SnapshotStore { storeSlot! }
     var board: StatusBoard { boardSlot! }
     private var reloadsSlot: ReloadCounts?
@@ -182,13 +198,15 @@ private struct Worker {
     }
 
     mutating func attach(
-        builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard, reloads: ReloadCounts, events: EventLog
+        builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard, reloads: ReloadCounts, events: EventLog,
+        rateLimited: RateLimitCounters
     ) {
         self.builder = builder
         reloadsSlot = reloads
         eventsSlot = events
         storeSlot = store
         boardSlot = board
+        rateLimitedSlot = rateLimited
         do {
             try stateFile.checkWritable()
         } catch {
@@ -302,13 +320,27 @@ private struct Worker {
     }
 
     /// Encodes the zone's status answer for the snapshot that serves now.
-    func postZoneStatus() {
+    mutating func postZoneStatus() {
         let snapshot = store.snapshot
         let zone = snapshot.configuration.zone.apex
+        let rateCounts = rateLimitedSlot?.totals ?? (0, 0)
+        postedRateCounts = rateCounts
         let input = StatusInput(
             zone: zone, routing: snapshot.routing, generation: generation, started: started, lastReload: lastReload,
-            stateFileProblem: stateFileProblem.map { (stateFile.url.path, $0) })
+            stateFileProblem: stateFileProblem.map { (stateFile.url.path, $0) },
+            rateLimited: snapshot.configuration.rateLimit == nil ? nil : rateCounts)
         board.post(PreparedStatus(name: zone, lines: StatusReport.zone(input)))
+    }
+
+    /// While rate limiting is on: when the counts the listeners hand over are next compared with the posted ones.
+    var rateStatusDue: Double? {
+        store.snapshot.configuration.rateLimit == nil ? nil : lastRateCheck + Publisher.rateStatusInterval
+    }
+
+    mutating func postRateCounts(now: Double) {
+        lastRateCheck = now
+        let counts = rateLimitedSlot?.totals ?? (0, 0)
+        if counts != postedRateCounts { postZoneStatus() }
     }
 
     private mutating func markUnsaved() {

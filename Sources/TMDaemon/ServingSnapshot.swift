@@ -14,16 +14,19 @@ public final class ServingSnapshot: Sendable {
     /// Endpoint names by id, for counts that must survive reloads: made once per configuration and shared by every
     /// snapshot of it.
     let endpointKeys: [EndpointKey]
+    /// What server cookies are made and checked with; nil when cookies are off.
+    let cookies: CookieSecrets?
 
     init(
         configuration: Configuration, routing: RoutingTable, table: AnswerTable, serial: UInt32,
-        endpointKeys: [EndpointKey]
+        endpointKeys: [EndpointKey], cookies: CookieSecrets?
     ) {
         self.configuration = configuration
         self.routing = routing
         self.table = table
         self.serial = serial
         self.endpointKeys = endpointKeys
+        self.cookies = cookies
     }
 
     static func endpointKeys(of configuration: Configuration) -> [EndpointKey] {

@@ -2,6 +2,7 @@ import Foundation
 import TMConfig
 import TMHealth
 import TMRouting
+import TMSystem
 import TMWire
 
 /// Turns configuration and health into snapshots with every answer prepared: the only place answers are built.
@@ -22,9 +23,13 @@ struct SnapshotBuilder {
         let table = try AnswerTable(
             zone: configuration.zone, routing: routing, serial: serial, identity: identity,
             statusAllow: configuration.statusAllow, locator: configuration.locator, reusing: previous?.table)
+        // A rotated secret is noticed here, against the snapshot it replaces, so the previous one keeps verifying.
+        let cookies = CookieSecrets.next(
+            configuration.cookies?.secret.flatMap { SipHashKey(bytes: $0) }, after: previous?.cookies,
+            now: wallClockSeconds())
         return ServingSnapshot(
             configuration: configuration, routing: routing, table: table, serial: serial,
-            endpointKeys: ServingSnapshot.endpointKeys(of: configuration))
+            endpointKeys: ServingSnapshot.endpointKeys(of: configuration), cookies: cookies)
     }
 
     /// After a health change: only the profiles holding a changed endpoint, and those nesting them, are planned and
@@ -40,7 +45,7 @@ struct SnapshotBuilder {
         return (
             ServingSnapshot(
                 configuration: snapshot.configuration, routing: routing, table: table, serial: serial,
-                endpointKeys: snapshot.endpointKeys), changed
+                endpointKeys: snapshot.endpointKeys, cookies: snapshot.cookies), changed
         )
     }
 

@@ -48,9 +48,9 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func mask32(_ length: Int) -> UInt32 { length == 0 ? 0 : UInt32.max << (32 - length) }
+    public static func mask32(_ length: Int) -> UInt32 { length == 0 ? 0 : UInt32.max << (32 - length) }
 
-    static func mask128(_ length: Int) -> (UInt64, UInt64) {
+    public static func mask128(_ length: Int) -> (UInt64, UInt64) {
         if length <= 64 { return (length == 0 ? 0 : UInt64.max << (64 - length), 0) }
         return (UInt64.max, UInt64.max << (128 - length))
     }

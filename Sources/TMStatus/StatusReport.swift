@@ -31,12 +31,15 @@ public struct StatusInput: Sendable {
     public var lastReload: ReloadRecord?
     /// Why the state file cannot be written, while it cannot: `reason` follows `path` in a sentence.
     public var stateFileProblem: (path: String, reason: String)?
+    /// Responses rate limiting dropped and sent truncated since the start; nil while it is off.
+    public var rateLimited: (dropped: UInt64, slipped: UInt64)?
 
     public init(
         zone: DomainName, routing: RoutingTable,
         endpointHealth: @escaping @Sendable (Int) -> EndpointHealth? = { _ in nil },
         answered: @escaping @Sendable (Int) -> UInt64 = { _ in 0 }, generation: Int = 0, started: Date,
-        lastReload: ReloadRecord?, stateFileProblem: (path: String, reason: String)? = nil
+        lastReload: ReloadRecord?, stateFileProblem: (path: String, reason: String)? = nil,
+        rateLimited: (dropped: UInt64, slipped: UInt64)? = nil
     ) {
         self.zone = zone
         self.routing = routing
@@ -46,6 +49,7 @@ public struct StatusInput: Sendable {
         self.started = started
         self.lastReload = lastReload
         self.stateFileProblem = stateFileProblem
+        self.rateLimited = rateLimited
     }
 }
 
@@ -57,7 +61,8 @@ public enum StatusReport {
     /// A TXT record's cost beyond its text: a compressed owner, type, class, TTL, length, and the string's length.
     static let recordOverhead = 13
 
-    /// For the zone name: a line with the counts by status, `state-file=error path=P reason=R` while the state file
+    /// For the zone name: a line with the counts by status (and, while rate limiting is on,
+    /// `rrl-dropped=N rrl-slipped=N`), `state-file=error path=P reason=R` while the state file
     /// cannot be written, then the profiles that are not healthy (not Online, or
     /// failing open), then the others, in configuration order; cut to `answerBudget` with a last line
     /// `truncated=N more; ask CH TXT <profile name>`.
@@ -89,6 +94,7 @@ public enum StatusReport {
         let header =
             "zone=\(input.zone) profiles=\(profiles.count) \(byStatus) fail-open=\(failingOpen) "
             + "generation=\(input.generation) started=\(timestamp(input.started)) \(reload)"
+            + (input.rateLimited.map { " rrl-dropped=\($0.dropped) rrl-slipped=\($0.slipped)" } ?? "")
         // Spaces become underscores, as in every other status value, so that the line stays `key=value` words.
         let stateFile = input.stateFileProblem.map {
             "state-file=error path=\($0.path) reason=\($0.reason.replacingOccurrences(of: " ", with: "_"))"

@@ -36,6 +36,17 @@ public struct PreparedStatus: Sendable {
     }
 }
 
+/// What kind of answer a response is, as response rate limiting tells responses apart (BIND, Knot and NSD do the
+/// same): a flood of one kind to one network cannot use up another kind's allowance.
+public enum ResponseKind: UInt8, Sendable {
+    case positive
+    /// NOERROR with no answer records.
+    case noData
+    case nxDomain
+    /// Any other RCODE.
+    case error
+}
+
 /// What `DNSResponder.respond(to:into:...)` wrote.
 public struct WrittenResponse: Sendable {
     public let length: Int
@@ -43,12 +54,25 @@ public struct WrittenResponse: Sendable {
     public let endpointID: Int32
     /// The status source answers this query from another thread (`StatusAnswer.elsewhere`): nothing was written.
     public let isElsewhere: Bool
+    public let kind: ResponseKind
+    public let cookie: CookieVerdict
+    /// Where the question ends (the header's end when there is none): the name and type are in front of it.
+    public let questionEnd: Int
+    /// The OPT record's length at the end of the response; 0 without EDNS.
+    let optLength: Int
     /// The question's type; 0 when the question could not be read.
     public let questionType: UInt16
 
-    init(length: Int, endpointID: Int32, questionType: UInt16 = 0) {
+    init(
+        length: Int, endpointID: Int32, kind: ResponseKind = .error, cookie: CookieVerdict = .none,
+        questionEnd: Int = 12, optLength: Int = 0, questionType: UInt16 = 0
+    ) {
         self.length = length
         self.endpointID = endpointID
+        self.kind = kind
+        self.cookie = cookie
+        self.questionEnd = questionEnd
+        self.optLength = optLength
         self.questionType = questionType
         isElsewhere = false
     }
@@ -57,6 +81,10 @@ public struct WrittenResponse: Sendable {
         length = 0
         endpointID = -1
         questionType = 0
+        kind = .positive
+        cookie = .none
+        questionEnd = 12
+        optLength = 0
         isElsewhere = true
     }
 
@@ -72,20 +100,22 @@ public enum DNSResponder {
 
     /// Writes the response into `out` (`maxResponseSize` bytes); nil when the packet must be dropped (too short to
     /// have a header, or itself a response). The query path: nothing is allocated for a prepared answer.
+    /// With `cookies` (the snapshot's secrets; nil when cookies are off), a COOKIE option is answered with a fresh
+    /// server cookie stamped `now` (Unix seconds), and judged in `WrittenResponse.cookie`.
     public static func respond(
         to query: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
         table: AnswerTable, transport: Transport, client: IPAddress? = nil,
-        status: (any StatusSource)? = nil
+        status: (any StatusSource)? = nil, cookies: CookieSecrets? = nil, now: UInt32 = 0
     ) -> WrittenResponse? {
         respond(
             to: query, parsed: ParsedQuery.parse(query), into: out, table: table, transport: transport,
-            client: client, status: status)
+            client: client, status: status, cookies: cookies, now: now)
     }
 
     static func respond(
         to query: UnsafeRawBufferPointer, parsed: Result<ParsedQuery, ParsedQuery.Failure>,
         into out: UnsafeMutableRawBufferPointer, table: AnswerTable, transport: Transport,
-        client: IPAddress?, status: (any StatusSource)?
+        client: IPAddress?, status: (any StatusSource)?, cookies: CookieSecrets? = nil, now: UInt32 = 0
     ) -> WrittenResponse? {
         switch parsed {
         case .failure(.drop):
@@ -97,10 +127,30 @@ public enum DNSResponder {
             // RFC 7828 §3.3.2: only over TCP, and only to a client that sent the option.
             if case .tcp(let timeout) = transport, parsed.edns?.asksKeepalive == true { writer.keepalive = timeout }
             let limit = sizeLimit(parsed, transport)
+            var verdict = CookieVerdict.none
+            if let cookies, let edns = parsed.edns {
+                switch edns.cookie {
+                case .absent:
+                    break
+                case .malformed:
+                    return finish(writer, .formatError, limit: limit, into: out, cookie: .none)
+                case .present(let cookie):
+                    let address = client ?? .v4(IPv4Address(0))
+                    verdict = ServerCookie.verdict(cookie, address: address, secrets: cookies, now: now)
+                    // Always a fresh cookie, which RFC 9018 §4.3 allows: no case where an old one is kept.
+                    writer.cookie = ResponseCookie(client: cookie.client, address: address, secrets: cookies, now: now)
+                }
+            }
+            if !parsed.hasQuestion {
+                // RFC 7873 §5.4: a query for a cookie alone. Without cookies it is what it was: a FORMERR.
+                guard verdict != .none else {
+                    return WrittenResponse(length: headerOnly(query: query, rcode: .formErr, into: out), endpointID: -1)
+                }
+                return finish(
+                    writer, verdict == .invalid ? .badCookie : .cookieOnly, limit: limit, into: out, cookie: verdict)
+            }
             if let edns = parsed.edns, edns.version > 0 {
-                return WrittenResponse(
-                    length: writer.write(.badVersion, limit: limit, into: out), endpointID: -1,
-                    questionType: parsed.type)
+                return finish(writer, .badVersion, limit: limit, into: out, cookie: verdict)
             }
             let subnet = parsed.edns?.clientSubnet
             let answer: PreparedAnswer
@@ -132,10 +182,34 @@ public enum DNSResponder {
                 case .elsewhere: return .elsewhere
                 }
             }
-            return WrittenResponse(
-                length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID,
-                questionType: parsed.type)
+            return finish(writer, answer, limit: limit, into: out, cookie: verdict)
         }
+    }
+
+    /// Writes `answer` and says what was written. A static function, not a closure over the writer, so that
+    /// nothing is boxed on the query path.
+    private static func finish(
+        _ writer: ResponseWriter, _ answer: PreparedAnswer, limit: Int, into out: UnsafeMutableRawBufferPointer,
+        cookie: CookieVerdict
+    ) -> WrittenResponse {
+        let kind: ResponseKind =
+            switch answer.rcode {
+            case .noError: answer.answerCount > 0 ? .positive : .noData
+            case .nxDomain: .nxDomain
+            default: .error
+            }
+        return WrittenResponse(
+            length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID, kind: kind,
+            cookie: cookie, questionEnd: writer.questionEnd, optLength: writer.optLength,
+            questionType: writer.parsed.type)
+    }
+
+    /// `response` (written into `out`) in its truncated form, in place: TC set, only the question and the OPT record
+    /// (with the cookie). Rate limiting sends it instead of the answer ("slip"), so that a real client retries over
+    /// TCP; returns the new length.
+    public static func truncate(_ response: WrittenResponse, in out: UnsafeMutableRawBufferPointer) -> Int {
+        ResponseWriter.truncate(
+            out, length: response.length, questionEnd: response.questionEnd, optLength: response.optLength)
     }
 
     /// Whom to route for: the ECS subnet when the query has one with a non-zero source prefix (ECS is used for

@@ -8,8 +8,17 @@ struct ParsedQuery {
         let version: UInt8
         let dnssecOK: Bool
         let clientSubnet: ClientSubnet?
+        let cookie: CookieField
         /// The query carries edns-tcp-keepalive (RFC 7828): over TCP, the answer tells the idle timeout.
         var asksKeepalive = false
+    }
+
+    /// The COOKIE option as found. Whether a malformed one matters depends on whether cookies are on, which the
+    /// responder knows: a server without cookies ignores the option, as RFC 7873 §5.2 says.
+    enum CookieField: Equatable {
+        case absent
+        case malformed
+        case present(QueryCookie)
     }
 
     /// An EDNS Client Subnet option (RFC 7871) as sent.
@@ -35,6 +44,8 @@ struct ParsedQuery {
     let type: UInt16
     let dnsClass: UInt16
     let edns: EDNS?
+    /// False only for the query of RFC 7873 §5.4, which asks for a server cookie with no question at all.
+    var hasQuestion = true
 
     enum Failure: Error {
         /// Not a DNS message at all, or a response: no answer is sent.
@@ -76,12 +87,13 @@ struct ParsedQuery {
             let length = word(offset + 9)
             guard offset + 11 + length == count else { return nil }
             let options = UnsafeRawBufferPointer(rebasing: packet[(offset + 11)..<count])
-            guard case .valid(let subnet, let keepalive) = scanOptions(options) else {
+            guard case .valid(let subnet, let cookie, let keepalive) = scanOptions(options) else {
                 return .failure(.respond(.formErr))
             }
             edns = EDNS(
                 udpPayloadSize: UInt16(word(offset + 3)), version: packet[offset + 6],
-                dnssecOK: packet[offset + 7] & 0x80 != 0, clientSubnet: subnet, asksKeepalive: keepalive)
+                dnssecOK: packet[offset + 7] & 0x80 != 0, clientSubnet: subnet, cookie: cookie,
+                asksKeepalive: keepalive)
         } else if offset != count {
             return nil
         }
@@ -100,26 +112,32 @@ struct ParsedQuery {
         let status = ldns_wire2pkt(&parsed, packet.baseAddress!.assumingMemoryBound(to: UInt8.self), packet.count)
         guard status == LDNS_STATUS_OK, let parsed else { return .failure(.respond(.formErr)) }
         defer { ldns_pkt_free(parsed) }
-        guard ldns_pkt_qdcount(parsed) == 1, let question = ldns_rr_list_rr(ldns_pkt_question(parsed), 0),
-            let owner = ldns_rr_owner(question)
-        else { return .failure(.respond(.formErr)) }
-        let name = Array(UnsafeBufferPointer(start: ldns_rdf_data(owner), count: ldns_rdf_size(owner)))
         var edns: EDNS?
         if ldns_pkt_edns(parsed) {
             var subnet: ClientSubnet?
+            var cookie = CookieField.absent
             var keepalive = false
             if let data = ldns_pkt_edns_data(parsed) {
                 let options = UnsafeRawBufferPointer(start: ldns_rdf_data(data), count: ldns_rdf_size(data))
-                guard case .valid(let found, let asks) = Self.scanOptions(options) else {
+                guard case .valid(let found, let foundCookie, let asks) = Self.scanOptions(options) else {
                     return .failure(.respond(.formErr))
                 }
                 subnet = found
+                cookie = foundCookie
                 keepalive = asks
             }
             edns = EDNS(
                 udpPayloadSize: ldns_pkt_edns_udp_size(parsed), version: ldns_pkt_edns_version(parsed),
-                dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet, asksKeepalive: keepalive)
+                dnssecOK: ldns_pkt_edns_do(parsed), clientSubnet: subnet, cookie: cookie, asksKeepalive: keepalive)
         }
+        // RFC 7873 §5.4: no question, only a COOKIE option. Whether that is answered depends on cookies being on.
+        if ldns_pkt_qdcount(parsed) == 0, let edns, edns.cookie != .absent {
+            return .success(ParsedQuery(name: .copied([]), type: 0, dnsClass: 0, edns: edns, hasQuestion: false))
+        }
+        guard ldns_pkt_qdcount(parsed) == 1, let question = ldns_rr_list_rr(ldns_pkt_question(parsed), 0),
+            let owner = ldns_rr_owner(question)
+        else { return .failure(.respond(.formErr)) }
+        let name = Array(UnsafeBufferPointer(start: ldns_rdf_data(owner), count: ldns_rdf_size(owner)))
         return .success(
             ParsedQuery(
                 name: .copied(name), type: UInt16(ldns_rr_get_type(question).rawValue),
@@ -129,15 +147,17 @@ struct ParsedQuery {
     enum OptionScan {
         /// A FORMERR.
         case malformed
-        /// The ECS option, if there is one, and whether edns-tcp-keepalive is there.
-        case valid(ClientSubnet?, keepalive: Bool)
+        /// The ECS option, if there is one, the COOKIE option, and whether edns-tcp-keepalive is there.
+        case valid(ClientSubnet?, CookieField, keepalive: Bool)
     }
 
-    /// Walks the OPT options. Options other than ECS and edns-tcp-keepalive are ignored, as RFC 6891 asks; a
-    /// keepalive option's TIMEOUT, which a client must not send (RFC 7828 §3.2.1), is ignored too.
+    /// Walks the OPT options. Options other than ECS, COOKIE and edns-tcp-keepalive are ignored, as RFC 6891 asks;
+    /// of several COOKIE options the first counts (RFC 7873 leaves more than one open; the client's own is the first
+    /// it wrote); a keepalive option's TIMEOUT, which a client must not send (RFC 7828 §3.2.1), is ignored too.
     static func scanOptions(_ options: UnsafeRawBufferPointer) -> OptionScan {
         var offset = 0
         var subnet: ClientSubnet?
+        var cookie = CookieField.absent
         var keepalive = false
         while offset < options.count {
             guard options.count - offset >= 4 else { return .malformed }
@@ -150,11 +170,16 @@ struct ParsedQuery {
                     let parsed = parseSubnet(UnsafeRawBufferPointer(rebasing: options[offset..<offset + length]))
                 else { return .malformed }
                 subnet = parsed
+            } else if code == 10, cookie == .absent {
+                cookie =
+                    QueryCookie(UnsafeRawBufferPointer(rebasing: options[offset..<offset + length]))
+                    .map(CookieField.present) ?? .malformed
+            } else if code == 11 {
+                keepalive = true
             }
-            if code == 11 { keepalive = true }
             offset += length
         }
-        return .valid(subnet, keepalive: keepalive)
+        return .valid(subnet, cookie, keepalive: keepalive)
     }
 
     /// RFC 7871 §6: a wrong family, a prefix too long, an address of the wrong length or with bits set beyond the

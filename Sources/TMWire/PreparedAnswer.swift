@@ -1,7 +1,7 @@
-/// Response codes edgetm sends (RFC 1035, 6891).
+/// Response codes edgetm sends (RFC 1035, 6891, 7873).
 enum RCode: UInt16 {
     case noError = 0, formErr = 1, nxDomain = 3, notImplemented = 4, refused = 5
-    case badVersion = 16
+    case badVersion = 16, badCookie = 23
 }
 
 /// A response prepared when the configuration or health changed: everything after the question, in wire form.
@@ -28,6 +28,13 @@ struct PreparedAnswer: Sendable, Hashable {
         additionalCount: 0, sections: [])
     static let formatError = PreparedAnswer(
         rcode: .formErr, authoritative: false, answerCount: 0,
+        authorityCount: 0, additionalCount: 0, sections: [])
+    static let badCookie = PreparedAnswer(
+        rcode: .badCookie, authoritative: false, answerCount: 0,
+        authorityCount: 0, additionalCount: 0, sections: [])
+    /// The answer to a query for a server cookie alone (RFC 7873 §5.4): no records, the cookie in the OPT record.
+    static let cookieOnly = PreparedAnswer(
+        rcode: .noError, authoritative: false, answerCount: 0,
         authorityCount: 0, additionalCount: 0, sections: [])
     static let badVersion = PreparedAnswer(
         rcode: .badVersion, authoritative: false, answerCount: 0,

@@ -6,18 +6,27 @@ struct ResponseWriter {
     let parsed: ParsedQuery
     /// The SCOPE PREFIX-LENGTH to echo ECS with; 0 unless the answer depended on the client.
     var ecsScope: UInt8 = 0
+    /// Echoed in the OPT record when cookies are on and the query sent one.
+    var cookie: ResponseCookie?
     /// The edns-tcp-keepalive TIMEOUT to answer with (RFC 7828), in units of 100 ms; nil: no such option.
     var keepalive: UInt16?
+
+    /// Where the question ends in a written response, which `truncate` keeps.
+    var questionEnd: Int { 12 + (parsed.hasQuestion ? parsed.withName(in: query) { $0.count } + 4 : 0) }
+    /// The OPT record's length, the last record of every response written for a query with EDNS.
+    var optLength: Int {
+        guard parsed.edns != nil else { return 0 }
+        return 11 + (parsed.edns?.clientSubnet.map { 8 + $0.addressLength } ?? 0)
+            + (cookie == nil ? 0 : ResponseCookie.optionLength) + (keepalive == nil ? 0 : 6)
+    }
 
     /// Writes the response, truncated (TC, question only) when longer than `limit`, and returns its length.
     /// `out` must hold `limit` bytes (a truncated response is always shorter than 512).
     func write(_ answer: PreparedAnswer, limit: Int, into out: UnsafeMutableRawBufferPointer) -> Int {
         let subnet = parsed.edns?.clientSubnet
-        let ecsLength = subnet.map { 8 + $0.addressLength } ?? 0
-        let keepaliveLength = keepalive == nil ? 0 : 6
-        let optLength = parsed.edns == nil ? 0 : 11 + ecsLength + keepaliveLength
+        let optLength = optLength
         let nameLength = parsed.withName(in: query) { $0.count }
-        let fullLength = 12 + nameLength + 4 + answer.sections.count + optLength
+        let fullLength = questionEnd + answer.sections.count + optLength
         let truncated = fullLength > limit
         precondition(out.count >= min(fullLength, limit), "response buffer too small")
         var cursor = WireCursor(out)
@@ -29,13 +38,15 @@ struct ResponseWriter {
         cursor.put(0x80 | aa | tc | (query[2] & 0x01))
         cursor.put((query[3] & 0x10) | UInt8(answer.rcode.rawValue & 0x0f))
         let additional = Int(answer.additionalCount) + (optLength > 0 ? 1 : 0)
-        cursor.put16(1)
+        cursor.put16(parsed.hasQuestion ? 1 : 0)
         cursor.put16(truncated ? 0 : Int(answer.answerCount))
         cursor.put16(truncated ? 0 : Int(answer.authorityCount))
         cursor.put16(truncated ? (optLength > 0 ? 1 : 0) : additional)
-        parsed.withName(in: query) { cursor.put($0) }
-        cursor.put16(Int(parsed.type))
-        cursor.put16(Int(parsed.dnsClass))
+        if parsed.hasQuestion {
+            parsed.withName(in: query) { cursor.put($0) }
+            cursor.put16(Int(parsed.type))
+            cursor.put16(Int(parsed.dnsClass))
+        }
         if !truncated {
             let sectionsStart = cursor.offset
             answer.sections.withUnsafeBytes { cursor.put($0) }
@@ -59,7 +70,7 @@ struct ResponseWriter {
             cursor.put(UInt8(answer.rcode.rawValue >> 4))
             cursor.put(0)
             cursor.put16(edns.dnssecOK ? 0x8000 : 0)
-            cursor.put16(ecsLength + keepaliveLength)
+            cursor.put16(optLength - 11)
             if let subnet {
                 cursor.put16(8)
                 cursor.put16(4 + subnet.addressLength)
@@ -68,6 +79,13 @@ struct ResponseWriter {
                 cursor.put(ecsScope)
                 for index in 0..<subnet.addressLength { cursor.put(subnet.address.byte(index)) }
             }
+            if let cookie {
+                cursor.put16(10)
+                cursor.put16(24)
+                cursor.put64(cookie.client)
+                cursor.put64(cookie.serverHead)
+                cursor.put64(cookie.serverHash)
+            }
             if let keepalive {
                 cursor.put16(11)
                 cursor.put16(2)
@@ -75,6 +93,19 @@ struct ResponseWriter {
             }
         }
         return cursor.offset
+    }
+
+    /// Turns a written response of `length` bytes into its truncated form in place: TC set, no records but the OPT
+    /// record (moved up behind the question), so that a client retries over TCP. What rate limiting sends instead
+    /// of a dropped answer; the new length.
+    static func truncate(_ out: UnsafeMutableRawBufferPointer, length: Int, questionEnd: Int, optLength: Int) -> Int {
+        out[2] |= 0x02
+        for index in 6..<12 { out[index] = 0 }
+        guard optLength > 0 else { return questionEnd }
+        out[11] = 1
+        let base = out.baseAddress!
+        (base + questionEnd).copyMemory(from: base + (length - optLength), byteCount: optLength)
+        return questionEnd + optLength
     }
 }
 
@@ -95,6 +126,11 @@ struct WireCursor {
     mutating func put16(_ value: Int) {
         put(UInt8(truncatingIfNeeded: value >> 8))
         put(UInt8(truncatingIfNeeded: value))
+    }
+
+    @inline(__always)
+    mutating func put64(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { put(UInt8(truncatingIfNeeded: value >> shift)) }
     }
 
     @inline(__always)

@@ -115,11 +115,27 @@ final class UDPClient {
     let fd: Int32
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    init(port: UInt16, address: Loopback = .v4) throws {
+    /// `source`: an IPv4 loopback address to send from (any of 127.0.0.0/8), so that tests can be several clients.
+    init(port: UInt16, address: Loopback = .v4, source: String? = nil) throws {
         fd = socket(address.family, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("cannot open a UDP socket: \(String(cString: strerror(errno)))") }
         var size: Int32 = 1 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                throw HarnessError("cannot bind a UDP socket to \(source): \(reason)")
+            }
+        }
         guard address.withSockaddr(port: port, { connect(fd, $0, $1) }) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)

@@ -144,7 +144,9 @@ final class ServerProcess: @unchecked Sendable {
         try Dig.run(arguments, server: address, port: port)
     }
 
-    func udpClient(_ address: Loopback = .v4) throws -> UDPClient { try UDPClient(port: port, address: address) }
+    func udpClient(_ address: Loopback = .v4, source: String? = nil) throws -> UDPClient {
+        try UDPClient(port: port, address: address, source: source)
+    }
 
     func tcpClient(_ address: Loopback = .v4) throws -> TCPClient { try TCPClient(port: port, address: address) }
 

@@ -38,26 +38,29 @@ struct TestConfig {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// An edgetm.json for zone `tm.example.` with the SOA of the documentation (negative TTL 30).
+    /// An edgetm.json for zone `tm.example.` with the SOA of the documentation (negative TTL 30); `extra` adds
+    /// top-level keys (`rateLimit`, `cookies`).
     static func server(
         nameservers: [String] = ["ns1.tm.example."],
         addresses: [String: [String]] = ["ns1.tm.example.": ["127.0.0.1", "::1"]],
-        listen: [String] = ["127.0.0.1:5353"]
+        listen: [String] = ["127.0.0.1:5353"], extra: [String: Any] = [:]
     ) -> String {
         json(
-            [
-                "listen": listen,
-                "zone": [
-                    "name": "tm.example.",
-                    "soa": [
-                        "mname": "ns1.tm.example.", "rname": "hostmaster.tm.example.", "refresh": 3600,
-                        "retry": 600, "expire": 86400, "minimum": 30, "ttl": 3600,
-                    ],
-                    "nameservers": nameservers,
-                    "addresses": addresses,
-                ] as [String: Any],
-                "profiles": "profiles",
-            ] as [String: Any])
+            extra.merging(
+                [
+                    "listen": listen,
+                    "zone": [
+                        "name": "tm.example.",
+                        "soa": [
+                            "mname": "ns1.tm.example.", "rname": "hostmaster.tm.example.", "refresh": 3600,
+                            "retry": 600, "expire": 86400, "minimum": 30, "ttl": 3600,
+                        ],
+                        "nameservers": nameservers,
+                        "addresses": addresses,
+                    ] as [String: Any],
+                    "profiles": "profiles",
+                ] as [String: Any]
+            ) { _, standard in standard })
     }
 
     /// A profile in the Azure resource shape (`properties` wrapper).

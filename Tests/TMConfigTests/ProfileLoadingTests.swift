@@ -164,5 +164,7 @@ struct ProfileLoadingTests {
         let production = ConfigLoader.load(directory: root.appendingPathComponent("Config/production").path)
         #expect(production.issues.isEmpty, "\(production.issues)")
         #expect(production.configuration?.listen.map(\.description) == ["0.0.0.0:53", "[::]:53"])
+        // Facing the internet, it limits response rates.
+        #expect(production.configuration?.rateLimit?.responsesPerSecond == 200)
     }
 }

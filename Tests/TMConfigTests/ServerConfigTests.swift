@@ -1,3 +1,4 @@
+import Foundation
 import TMConfig
 import Testing
 
@@ -55,6 +56,35 @@ struct ServerConfigTests {
                 #"edgetm.json: http.listen[0]: "127.0.0.1" is not an address and port such as "127.0.0.1:53" or "[::1]:53""#,
                 "edgetm.json: http.tls: unknown key",
             ]),
+        Case(
+            old: #""profiles": "profiles""#,
+            new: #""profiles": "profiles", "rateLimit": { "responsesPerSecond": 0, "slip": 11, "window": 0.5 }"#,
+            expected: [
+                "edgetm.json: rateLimit.responsesPerSecond: 0 is out of range 1...1000000",
+                "edgetm.json: rateLimit.slip: 11 is out of range 0...10",
+                "edgetm.json: rateLimit.window: must be a whole number, not 0.5",
+            ]),
+        Case(
+            old: #""profiles": "profiles""#,
+            new: #""profiles": "profiles", "rateLimit": { "ipv4PrefixLength": 33, "ipv6PrefixLength": 129 }"#,
+            expected: [
+                "edgetm.json: rateLimit.ipv4PrefixLength: 33 is out of range 0...32",
+                "edgetm.json: rateLimit.ipv6PrefixLength: 129 is out of range 0...128",
+            ]),
+        Case(
+            old: #""profiles": "profiles""#,
+            new: #""profiles": "profiles", "rateLimit": { "exempt": ["10.0.0.0/33", 7], "burst": 5 }"#,
+            expected: [
+                #"edgetm.json: rateLimit.exempt[0]: "10.0.0.0/33" is not a network such as "127.0.0.0/8" or "::1/128""#,
+                #"edgetm.json: rateLimit.exempt[1]: 7 is not a network such as "127.0.0.0/8" or "::1/128""#,
+                "edgetm.json: rateLimit.burst: unknown key",
+            ]),
+        Case(
+            old: #""profiles": "profiles""#, new: #""profiles": "profiles", "cookies": { "secret": "x" }"#,
+            expected: ["edgetm.json: cookies.secret: unknown key"]),
+        Case(
+            old: #""profiles": "profiles""#, new: #""profiles": "profiles", "cookies": { "secretFile": "" }"#,
+            expected: ["edgetm.json: cookies.secretFile: must not be empty"]),
     ]
 
     @Test(arguments: cases)
@@ -99,5 +129,45 @@ struct ServerConfigTests {
         let fixture = try ConfigFixture(server: server)
         defer { fixture.remove() }
         #expect(fixture.load().configuration?.listen.map(\.description) == ["0.0.0.0:53", "[::]:53"])
+    }
+
+    @Test func rateLimitDefaultsAndValues() throws {
+        let on = ConfigFixture.server.replacingOccurrences(
+            of: #""profiles": "profiles""#,
+            with: #""profiles": "profiles", "rateLimit": { "responsesPerSecond": 50, "exempt": ["192.0.2.0/24"] }"#)
+        let fixture = try ConfigFixture(server: on)
+        defer { fixture.remove() }
+        let limit = try #require(fixture.load().configuration?.rateLimit)
+        #expect(limit.responsesPerSecond == 50 && limit.slip == 2 && limit.window == 15)
+        #expect(limit.ipv4PrefixLength == 24 && limit.ipv6PrefixLength == 56)
+        #expect(limit.exempt.map(\.description) == ["192.0.2.0/24"])
+        let off = try ConfigFixture()
+        defer { off.remove() }
+        #expect(off.load().configuration.map { $0.rateLimit == nil && $0.cookies == nil } == true)
+    }
+
+    /// The secret is read with the configuration (relative to its directory); a missing file is left to the daemon
+    /// to create, a malformed one is an error of that file.
+    @Test func cookieSecretFile() throws {
+        let on = ConfigFixture.server.replacingOccurrences(
+            of: #""profiles": "profiles""#, with: #""profiles": "profiles", "cookies": { "secretFile": "c.secret" }"#)
+        let fixture = try ConfigFixture(server: on)
+        defer { fixture.remove() }
+        let missing = try #require(fixture.load().configuration?.cookies)
+        #expect(missing.secret == nil && missing.secretFile.hasSuffix("/c.secret"))
+        let file = fixture.directory.appendingPathComponent("c.secret")
+        try "000102030405060708090a0b0c0d0e0f\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(fixture.load().configuration?.cookies?.secret == Array(0...15))
+        try "not hex".write(to: file, atomically: true, encoding: .utf8)
+        #expect(
+            fixture.load().issues.map(\.description) == [
+                "c.secret: $: must hold 32 hexadecimal digits (16 bytes), such as `openssl rand -hex 16` writes"
+            ])
+        // What the daemon writes is what the loader reads back, and only the owner may read it.
+        try FileManager.default.removeItem(at: file)
+        let created = try CookieSecretFile.create(atPath: file.path)
+        #expect(fixture.load().configuration?.cookies?.secret == created)
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
     }
 }

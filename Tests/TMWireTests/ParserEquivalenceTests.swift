@@ -55,13 +55,13 @@ struct ParserEquivalenceTests {
     /// The response bytes for `parsed`, nil when dropped.
     static func respond(
         _ packet: UnsafeRawBufferPointer, _ parsed: Result<ParsedQuery, ParsedQuery.Failure>,
-        transport: Transport = .udp
+        transport: Transport = .udp, cookies: CookieSecrets? = nil
     ) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: DNSResponder.maxResponseSize)
         let written = out.withUnsafeMutableBytes {
             DNSResponder.respond(
                 to: packet, parsed: parsed, into: $0, table: Self.table, transport: transport,
-                client: nil, status: nil)
+                client: IPAddress("192.0.2.1"), status: nil, cookies: cookies, now: 1_700_000_000)
         }
         return written.map { Array(out[0..<$0.length]) }
     }
@@ -85,6 +85,35 @@ struct ParserEquivalenceTests {
             let fastBytes = try #require(fast, "the in-place parser declined query \(index)")
             #expect(fastBytes == ldns, "\(transport)")
         }
+    }
+
+    static let cookieQueries: [[UInt8]] = [
+        withOptions("v4.tm.example", type: 1, [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]),
+        withOptions("v4.tm.example", type: 1, [0, 10, 0, 24] + [UInt8](repeating: 3, count: 24)),
+        withOptions("nope.tm.example", type: 1, ecs(1, 24, [198, 51, 100]) + [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]),
+        // Malformed (9 bytes): FORMERR with cookies on. Of two COOKIE options the first counts.
+        withOptions("v4.tm.example", type: 1, [0, 10, 0, 9] + [UInt8](repeating: 1, count: 9)),
+        withOptions("v4.tm.example", type: 1, [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 10, 0, 1, 0]),
+    ]
+
+    /// With cookies on, both parsers read the COOKIE option alike: the same verdict and the same fresh cookie.
+    @Test(arguments: Array(cookieQueries.indices))
+    func cookiesSameBytesEitherWay(_ index: Int) throws {
+        let secrets = CookieSecrets(current: SipHashKey(bytes: Array(UInt8(0)...15))!)
+        let query = Self.cookieQueries[index]
+        let (fast, ldns) = query.withUnsafeBytes { packet in
+            (
+                ParsedQuery.parseCommon(packet).map { Self.respond(packet, $0, cookies: secrets) },
+                Self.respond(packet, ParsedQuery.parseWithLDNS(packet), cookies: secrets)
+            )
+        }
+        let fastBytes = try #require(fast, "the in-place parser declined cookie query \(index)")
+        #expect(fastBytes == ldns)
+        let bytes = try #require(fastBytes)
+        let malformed = index == 3
+        #expect(bytes[3] & 0x0f == (malformed ? 1 : index == 2 ? 3 : 0))
+        // A well-formed cookie is answered with one (our writer puts it last): the client cookie and 16 bytes.
+        #expect((Array(bytes.suffix(28).prefix(4)) == [0, 10, 0, 24]) == !malformed)
     }
 
     static let question = QueryBuilder.make("v4.tm.example", type: 1, id: 0x5757)

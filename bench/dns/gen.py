@@ -137,10 +137,14 @@ def subnet_map():
     return out
 
 
-def gen_edgetm(out, listen):
+def gen_edgetm(out, listen, rate_limit=None):
     d = os.path.join(out, "edgetm")
     server = edgetm_server(listen)
     server["geo"] = {"subnets": "geo-subnets.json"}
+    if rate_limit:
+        # Response rate limiting on, at a rate no benchmark reaches and with nothing exempt: every query pays for
+        # the limiter's work (hash, bucket update) and none is limited.
+        server["rateLimit"] = {"responsesPerSecond": rate_limit, "exempt": []}
     write(os.path.join(d, "edgetm.json"), json.dumps(server, indent=2) + "\n")
     for name, targets in PRIORITY.items():
         write(os.path.join(d, "profiles", name + ".json"), json.dumps(priority_profile(name, targets), indent=2))
@@ -365,9 +369,9 @@ def gen_probed(src, out, profiles, endpoints, interval, timeout, tolerated, net,
 
 
 def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == "bench" and len(sys.argv) == 7:
+    if len(sys.argv) >= 2 and sys.argv[1] == "bench" and len(sys.argv) in (7, 9) and sys.argv[7:8] in ([], ["--rate-limit"]):
         out, edgetm_listen, gdnsd_port, knot_port, threads = sys.argv[2:7]
-        gen_edgetm(out, edgetm_listen)
+        gen_edgetm(out, edgetm_listen, int(sys.argv[8]) if len(sys.argv) == 9 else None)
         gen_gdnsd(out, int(gdnsd_port), int(threads))
         gen_knot(out, int(knot_port), int(threads))
         gen_queries(out)
@@ -378,7 +382,7 @@ def main():
         gen_probed(src, out, int(profiles), int(endpoints), float(interval), float(timeout), int(tolerated), net,
                    int(base_port), idle=len(sys.argv) == 12)
     else:
-        sys.exit("usage: gen.py bench OUT EDGETM_LISTEN GDNSD_PORT KNOT_PORT THREADS | gen.py many OUT PROFILES "
+        sys.exit("usage: gen.py bench OUT EDGETM_LISTEN GDNSD_PORT KNOT_PORT THREADS [--rate-limit RPS] | gen.py many OUT PROFILES "
                  "ENDPOINTS | gen.py probed SRC OUT PROFILES ENDPOINTS INTERVAL TIMEOUT TOLERATED NET BASE_PORT [idle]")
 
 
