@@ -3,13 +3,13 @@ SWIFT ?= swift
 CONFIG ?= Config
 LISTEN ?= 127.0.0.1:5353
 DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev libmaxminddb-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
-	systemd libmaxmind-db-writer-perl python3-pip
+	systemd libmaxmind-db-writer-perl python3-pip python3-jsonschema man-db
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps build release run test check demo install clean format lint
+.PHONY: deps build release run test test-docs check demo install clean format lint
 
 # Installs only what is missing, so repeated runs do not touch apt.
 deps:
@@ -34,6 +34,12 @@ check: build
 # End-to-end tests start the debug binary, so it is built first.
 test: build
 	$(SWIFT) test
+	$(MAKE) test-docs
+
+# The JSON Schemas against Config/ and `edgetm check`, and the man pages against the binary's own options.
+# /usr/bin/python3: Debian's, which has python3-jsonschema.
+test-docs: build
+	/usr/bin/python3 Tests/docs/test_docs.py --edgetm .build/debug/edgetm
 
 demo: release
 	scripts/demo.sh
