@@ -4,12 +4,14 @@ CONFIG ?= Config
 LISTEN ?= 127.0.0.1:5353
 DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev libmaxminddb-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
 	systemd libmaxmind-db-writer-perl python3-pip python3-jsonschema man-db
+# `make deb` and `make test-system` only.
+PACKAGING_PACKAGES = dpkg-dev binutils lintian debootstrap
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps build release run test test-docs check demo install clean format lint
+.PHONY: deps build release run test test-docs deb check demo install clean format lint
 
 # Installs only what is missing, so repeated runs do not touch apt.
 deps:
@@ -40,6 +42,17 @@ test: build
 # /usr/bin/python3: Debian's, which has python3-jsonschema.
 test-docs: build
 	/usr/bin/python3 Tests/docs/test_docs.py --edgetm .build/debug/edgetm
+
+# The Debian package: a release binary with the Swift runtime linked in (a server has no toolchain), no $$ORIGIN
+# run path (lintian's custom-library-search-path) and immediate binding (hardening).
+VERSION = $(shell sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/TMDaemon/Daemon.swift)
+DEB = edgetm_$(VERSION)_$(shell dpkg --print-architecture).deb
+DEB_BUILD = $(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
+deb: deps
+	@missing=$$(for p in $(PACKAGING_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+	$(DEB_BUILD)
+	scripts/make-deb.sh "$$($(DEB_BUILD) --show-bin-path)/edgetm" .
 
 demo: release
 	scripts/demo.sh
