@@ -11,7 +11,7 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps build release run test test-docs deb check demo install clean format lint
+.PHONY: deps build release run test test-docs deb test-system check demo install clean format lint
 
 # Installs only what is missing, so repeated runs do not touch apt.
 deps:
@@ -53,6 +53,10 @@ deb: deps
 	if [ -n "$$missing" ]; then $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
 	$(DEB_BUILD)
 	scripts/make-deb.sh "$$($(DEB_BUILD) --show-bin-path)/edgetm" .
+
+# A real systemd 252 as PID 1 in private namespaces, on a Debian rootfs cached in .build/; needs root.
+test-system: deb
+	/usr/bin/python3 Tests/system/test_system.py --deb $(DEB)
 
 demo: release
 	scripts/demo.sh
