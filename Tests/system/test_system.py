@@ -210,6 +210,17 @@ def main():
         print(f"     {line}")
     checks.check("lintian: no errors", not any(t.startswith("E:") for t in tags), f"{len(tags)} errors and warnings")
 
+    listing = run(["dpkg-deb", "-c", str(deb)]).stdout
+    wanted = ["./usr/sbin/edgetm", "./lib/systemd/system/edgetm.service", "./etc/edgetm/edgetm.json",
+              "./usr/share/man/man8/edgetm.8.gz", "./usr/share/man/man5/edgetm.json.5.gz",
+              "./usr/share/bash-completion/completions/edgetm", "./usr/share/zsh/vendor-completions/_edgetm",
+              "./usr/share/fish/vendor_completions.d/edgetm.fish", "./usr/share/doc/edgetm/copyright",
+              "./usr/share/doc/edgetm/schema/profile.schema.json", "./usr/share/doc/edgetm/examples/edgetm.json"]
+    missing = [path for path in wanted if f" {path}\n" not in listing + "\n"]
+    depends = run(["dpkg-deb", "-f", str(deb), "Depends"]).stdout.strip()
+    checks.check("the package holds the binary, unit, conffiles, man pages, completions and docs", not missing,
+                 f"missing {missing}" if missing else f"Depends: {depends}")
+
     started = time.monotonic()
     install = make_rootfs(deb)
     if not checks.check("apt-get install ./edgetm.deb in a minimal Debian 12", install.returncode == 0,
@@ -235,7 +246,9 @@ def main():
         box.stop()
         print(f"     ({time.monotonic() - started:.0f} s from unpacking the rootfs to stopping the box)")
         if checks.failed:
-            print(f"FAILED: {', '.join(checks.failed)}")
+            print(f"FAILED: {', '.join(checks.failed)} (the box is kept in {BOX})")
+        elif not mounted_under(BOX):
+            shutil.rmtree(BOX)
 
 
 def boot_checks(box, checks):
