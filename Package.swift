@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth the curl targets, only TMGeoIP
@@ -35,10 +37,21 @@ let package = Package(
         .target(name: "TMStatus", dependencies: ["TMRouting", "TMHealth"]),
         // The control socket's messages and client, shared by the daemon and `edgetm admin`.
         .target(name: "TMControl", dependencies: ["TMRouting"]),
+        // The HTTP interface (metrics, health): the only importer of Hummingbird and swift-nio.
+        .target(
+            name: "TMHTTP",
+            dependencies: [
+                "TMRouting", "TMSystem", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "TMDaemon",
             dependencies: [
-                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "TMSystem", "TMControl", "CSocketShim",
+                "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "TMSystem", "TMControl", "TMHTTP",
+                "CSocketShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -100,6 +100,8 @@ Usage: bench/dns.sh [options]
   --probe-endpoints PxE  the probing phase's profiles x endpoints per profile (default 20x100; E at most 254)
   --no-build          use the existing .build/release/edgetm
   --binary PATH       use this edgetm binary (implies --no-build)
+  --baseline PATH     add a row "edgetm base": this other edgetm binary (say, an earlier commit's release build),
+                      --threads 1, same configuration, in the same round-robin slices: A/B of a change
   --install-peers     apt-get install -y dnsperf gdnsd knot (their services are stopped and disabled) and go on
   --quick             debug run, safe beside latency-sensitive benches: the "saturated" run capped at 1,000 q/s
                       (so its us/query figures mean nothing), 3 s slices, 200 q/s latency runs, no waiting
@@ -112,7 +114,7 @@ EOF
 }
 
 SERVERS="" WORKLOADS="1,2,3,4" DURATION=15 ROUNDS=3 LAT_DURATION=10 LAT_ROUNDS=5 RATE=1000 CLIENTS=4
-OUTSTANDING=500 SOCKBUF=1024 THREADS_ROW=1 BUILD=1 BINARY="" INSTALL=0 QUICK=0 WAIT=1800 OUT="" SAT_CAP=()
+OUTSTANDING=500 SOCKBUF=1024 THREADS_ROW=1 BUILD=1 BINARY="" BASELINE="" INSTALL=0 QUICK=0 WAIT=1800 OUT="" SAT_CAP=()
 PROBING=1 PROBE_ROUNDS=3 PROBE_SLICE=10 PROBE_BASE=20000 PROBE_NET=127.0.10 PROBE_PROFILES=20 PROBE_ENDPOINTS=100
 while (($#)); do
     case $1 in
@@ -134,6 +136,7 @@ while (($#)); do
         --probe-endpoints) PROBE_PROFILES=${2%%x*} PROBE_ENDPOINTS=${2#*x}; shift ;;
         --no-build) BUILD=0 ;;
         --binary) BINARY=$2; BUILD=0; shift ;;
+        --baseline) BASELINE=$2; shift ;;
         --install-peers) INSTALL=1 ;;
         --quick) QUICK=1 ;;
         --wait) WAIT=$2; shift ;;
@@ -210,8 +213,14 @@ fi
 # The rows: each a server process. "edgetm t2" only for the saturated runs.
 LABELS=("${SERVER_LIST[@]}")
 ((HAS_EDGETM && HAS_THREADS && THREADS_ROW)) && LABELS+=("edgetm t2")
+if [[ -n $BASELINE ]]; then
+    [[ -x $BASELINE ]] || die "--baseline $BASELINE is not an executable"
+    mkdir -p "$WORK/bin"
+    cp "$BASELINE" "$WORK/bin/edgetm-base"   # a copy, so that a rebuild cannot swap it mid-run
+    LABELS+=("edgetm base")
+fi
 
-read -r PORT_E PORT_G PORT_K PORT_E2 PORT_EP <<<"$(free_ports 5)"
+read -r PORT_E PORT_G PORT_K PORT_E2 PORT_EP PORT_EB <<<"$(free_ports 6)"
 python3 "$HERE/gen.py" bench "$WORK" "127.0.0.1:$PORT_E" "$PORT_G" "$PORT_K" 1
 ((HAS_EDGETM)) || PROBING_LIST=()
 if ((${#PROBING_LIST[@]})); then
@@ -238,6 +247,10 @@ start_server() {
             port=$PORT_E2
             spawn "$logfile" taskset -c 0 "$EDGETM" serve --config "$WORK/edgetm" --listen "127.0.0.1:$port" \
                 --threads 2 ;;
+        "edgetm base")
+            port=$PORT_EB
+            spawn "$logfile" taskset -c 0 "$WORK/bin/edgetm-base" serve --config "$WORK/edgetm" \
+                --listen "127.0.0.1:$port" --threads 1 ;;
         "edgetm p2k")
             port=$PORT_EP
             spawn "$logfile" taskset -c 0 "$EDGETM" serve --config "$WORK/edgetm-probed" --listen "127.0.0.1:$port" \

@@ -34,7 +34,7 @@ public enum ConfigLoader {
             directory: directory, listen: settings.listen, zone: settings.zone,
             profiles: number(drafts, zone: settings.zone),
             statusAllow: settings.statusAllow, stateFile: settings.stateFile,
-            stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator)
+            stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator, http: settings.http)
         return LoadResult(configuration: configuration, issues: log.issues)
     }
 

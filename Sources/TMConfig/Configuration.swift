@@ -14,13 +14,15 @@ public struct Configuration: Sendable {
     public let stateMaxAgeSeconds: Double
     /// Where clients are, for Geographic routing: the operator's subnet map, then the geo database.
     public let locator: ClientLocator
+    /// The HTTP interface; nil: none (like `listen`, applied at start only).
+    public let http: HTTPSettings?
 
     public var endpointCount: Int { profiles.reduce(0) { $0 + $1.endpoints.count } }
 
     public init(
         directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile],
         statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600,
-        locator: ClientLocator = .none
+        locator: ClientLocator = .none, http: HTTPSettings? = nil
     ) {
         self.directory = directory
         self.listen = listen
@@ -30,6 +32,7 @@ public struct Configuration: Sendable {
         self.stateFile = stateFile
         self.stateMaxAgeSeconds = stateMaxAgeSeconds
         self.locator = locator
+        self.http = http
     }
 }
 

@@ -9,6 +9,14 @@ struct ServerSettings {
     var stateFile: String?
     var stateMaxAgeSeconds: Double
     var geo: GeoSettings
+    var http: HTTPSettings?
+}
+
+/// `http` in edgetm.json: the HTTP interface (metrics, health).
+public struct HTTPSettings: Sendable, Equatable {
+    public let listen: [ListenAddress]
+    /// Clients outside these networks get 403.
+    public let allow: [IPNetwork]
 }
 
 /// `geo` in edgetm.json: file paths, relative to the configuration directory.
@@ -27,6 +35,7 @@ enum ServerConfigReader {
         let zone = root.object("zone", required: true).flatMap(readZone)
         let profiles = root.string("profiles") ?? "profiles"
         let statusAllow = root.object("status").map(readStatus) ?? defaultStatusAllow
+        let http = root.object("http").flatMap(readHTTP)
         let stateFile = root.string("stateFile")
         var geo = GeoSettings()
         if let section = root.object("geo") {
@@ -46,7 +55,7 @@ enum ServerConfigReader {
         guard let zone, let listen else { return nil }
         return ServerSettings(
             listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,
-            stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo)
+            stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo, http: http)
     }
 
     /// Status over DNS is for the operator's own machine unless configured otherwise.
@@ -54,10 +63,26 @@ enum ServerConfigReader {
 
     private static func readStatus(_ status: ObjectReader) -> [IPNetwork] {
         defer { status.finish() }
-        guard let elements = status.array("allow") else { return defaultStatusAllow }
+        return readAllow(status)
+    }
+
+    /// `http`: where the HTTP interface listens (required) and who may use it (default: this machine only).
+    private static func readHTTP(_ http: ObjectReader) -> HTTPSettings? {
+        defer { http.finish() }
+        let allow = readAllow(http)
+        guard http.has("listen") else {
+            http.error("listen", "is required: the addresses to serve HTTP on, such as [\"127.0.0.1:8053\"]")
+            return nil
+        }
+        return readListen(http, defaultListen: []).map { HTTPSettings(listen: $0, allow: allow) }
+    }
+
+    /// `allow`: networks such as `127.0.0.0/8`; absent, this machine only.
+    private static func readAllow(_ section: ObjectReader) -> [IPNetwork] {
+        guard let elements = section.array("allow") else { return defaultStatusAllow }
         return elements.compactMap { value, path in
             guard case .string(let text) = value, let network = IPNetwork(text) else {
-                status.error(
+                section.error(
                     atPath: path, "\(value.shortDescription) is not a network such as \"127.0.0.0/8\" or \"::1/128\"")
                 return nil
             }
@@ -65,7 +90,9 @@ enum ServerConfigReader {
         }
     }
 
-    private static func readListen(_ root: ObjectReader) -> [ListenAddress]? {
+    private static func readListen(_ root: ObjectReader, defaultListen: [ListenAddress] = defaultListen)
+        -> [ListenAddress]?
+    {
         guard let elements = root.array("listen") else { return root.has("listen") ? nil : defaultListen }
         var addresses: [ListenAddress] = []
         for (value, path) in elements {

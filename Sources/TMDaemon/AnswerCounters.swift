@@ -19,6 +19,9 @@ public final class AnswerCounters: Sendable {
         }
     }
 
+    /// Every total so far, by endpoint name.
+    var all: [EndpointKey: UInt64] { totals.withLock { $0 } }
+
     /// The total for endpoint `id` of `snapshot`.
     func answers(for id: Int, in snapshot: ServingSnapshot) -> UInt64 {
         guard id >= 0, id < snapshot.endpointKeys.count else { return 0 }

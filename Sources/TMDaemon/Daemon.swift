@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TMConfig
 import TMControl
+import TMHTTP
 import TMHealth
 import TMRouting
 import TMSystem
@@ -98,10 +99,10 @@ public final class Daemon: Sendable {
         let publisher: Publisher
         do {
             monitor = try HealthMonitor(logger: logger)
-            let (saved, admin) = restoredState(stateFile, maxAge: configuration.stateMaxAgeSeconds)
+            let (saved, kept) = restoredState(stateFile, maxAge: configuration.stateMaxAgeSeconds)
             let health = monitor.configure(configuration.profiles, generation: 0, restoring: saved)
             publisher = try Publisher(
-                configuration: configuration, health: health, admin: admin,
+                configuration: configuration, health: health, admin: kept.admin, events: kept.events,
                 builder: SnapshotBuilder(identity: identity), monitor: monitor,
                 stateFile: stateFile, logger: logger)
         } catch {
@@ -116,9 +117,10 @@ public final class Daemon: Sendable {
         }
         let desk = StatusDesk(store: publisher.store, status: status(rendersProfiles: true))
         let heartbeat = Heartbeat()
+        let queries = QueryCounters()
         let context = ListenerContext(
             store: publisher.store, status: status(rendersProfiles: false), desk: desk, counters: counters,
-            heartbeat: heartbeat)
+            queries: queries, heartbeat: heartbeat)
         let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
         do {
             try startListeners(on: addresses, context: context)
@@ -137,12 +139,35 @@ public final class Daemon: Sendable {
         publisher.start()
         desk.start()
         let control = startControl(publisher: publisher)
+        if let http = configuration.http {
+            guard startHTTP(http, publisher: publisher, monitor: monitor, context: context) else { return nil }
+        }
         startNamedThread("probes") {
             monitor.run { publisher.healthChanged($0) }
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
         return (publisher, monitor, addresses, control)
+    }
+
+    /// The HTTP interface; false (after logging why) when an address cannot be bound, which stops the start like a
+    /// DNS address that cannot be bound.
+    private func startHTTP(
+        _ settings: HTTPSettings, publisher: Publisher, monitor: HealthMonitor, context: ListenerContext
+    ) -> Bool {
+        let routes = DaemonRoutes(
+            publisher: publisher, monitor: monitor, context: context, started: Date(), version: Daemon.version
+        ).routes
+        do {
+            let server = try HTTPServer.start(
+                listen: settings.listen.map { ($0.ipAddress, $0.port) }, allow: settings.allow, routes: routes,
+                logger: logger)
+            logger.notice("serving HTTP", metadata: ["listen": "\(server.bound.joined(separator: " "))"])
+            return true
+        } catch {
+            logger.error("cannot serve", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     /// The control socket for `edgetm admin`; without it DNS is still served (admin commands then say the daemon
@@ -177,8 +202,8 @@ public final class Daemon: Sendable {
         return result.configuration
     }
 
-    private func restoredState(_ stateFile: StateFile, maxAge: Double) -> ([SavedHealth], [AdminEntry]) {
-        let (saved, admin): ([SavedHealth], [AdminEntry])
+    private func restoredState(_ stateFile: StateFile, maxAge: Double) -> ([SavedHealth], StateFile.Kept) {
+        let (saved, kept): ([SavedHealth], StateFile.Kept)
         switch stateFile.read(maxAge: maxAge) {
         case .restored(let health, let entries):
             logger.notice(
@@ -187,15 +212,15 @@ public final class Daemon: Sendable {
                     "endpoints": "\(health.count)",
                     "state.file": "\(stateFile.url.path)",
                 ])
-            (saved, admin) = (health, entries)
+            (saved, kept) = (health, entries)
         case .ignored(let reason, let entries):
             logger.warning("starting without saved health", metadata: ["reason": "\(reason)"])
-            (saved, admin) = ([], entries)
+            (saved, kept) = ([], entries)
         }
-        if !admin.isEmpty {
-            logger.notice("restored admin state", metadata: ["entries": "\(admin.count)"])
+        if !kept.admin.isEmpty {
+            logger.notice("restored admin state", metadata: ["entries": "\(kept.admin.count)"])
         }
-        return (saved, admin)
+        return (saved, kept)
     }
 
     private func startListeners(on addresses: [ListenAddress], context: ListenerContext) throws {

@@ -31,17 +31,36 @@ final class DaemonStatus: StatusSource {
         if name == snapshot.configuration.zone.apex { return board.zone.map { .prepared($0) } ?? .lines([]) }
         guard let index = snapshot.routing.profiles.index(answeringAt: name) else { return .lines([]) }
         guard rendersProfiles else { return .elsewhere }
+        let report = StatusReport.profile(index, input(snapshot))
+        guard let clientSubnet else { return .lines(report) }
+        return .lines(report + (explanation(of: index, for: clientSubnet, in: snapshot)))
+    }
+
+    /// Why a client in `client` gets what it gets at `name`; nil when no profile answers there.
+    func explanation(name: DomainName, client: IPNetwork) -> [String]? {
+        let snapshot = store.snapshot
+        guard let index = snapshot.routing.profiles.index(answeringAt: name) else { return nil }
+        return explanation(of: index, for: client, in: snapshot)
+    }
+
+    private func explanation(of index: Int, for client: IPNetwork, in snapshot: ServingSnapshot) -> [String] {
+        let query = ClientQuery(
+            address: client.address, origin: .ecs, sourcePrefixLength: client.prefixLength,
+            locator: snapshot.configuration.locator)
+        return StatusReport.explanation(index, for: query, input(snapshot))
+    }
+
+    /// What status is made from, for `snapshot`: per-endpoint facts looked up by id.
+    func input(
+        _ snapshot: ServingSnapshot, generation: Int = 0, started: Date = Date(), lastReload: ReloadRecord? = nil
+    )
+        -> StatusInput
+    {
         let monitor = monitor
         let counters = counters
-        let input = StatusInput(
+        return StatusInput(
             zone: snapshot.configuration.zone.apex, routing: snapshot.routing,
             endpointHealth: { monitor.endpoint($0) }, answered: { counters.answers(for: $0, in: snapshot) },
-            started: Date(), lastReload: nil)
-        let report = StatusReport.profile(index, input)
-        guard let clientSubnet else { return .lines(report) }
-        let client = ClientQuery(
-            address: clientSubnet.address, origin: .ecs, sourcePrefixLength: clientSubnet.prefixLength,
-            locator: snapshot.configuration.locator)
-        return .lines(report + StatusReport.explanation(index, for: client, input))
+            generation: generation, started: started, lastReload: lastReload)
     }
 }

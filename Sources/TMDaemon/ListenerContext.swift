@@ -7,5 +7,6 @@ struct ListenerContext: Sendable {
     let status: any StatusSource
     let desk: StatusDesk
     let counters: AnswerCounters
+    let queries: QueryCounters
     let heartbeat: Heartbeat
 }

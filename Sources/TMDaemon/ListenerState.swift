@@ -8,6 +8,7 @@ struct ListenerState {
     /// By endpoint id of `tallySnapshot`.
     private var tally: [UInt64]
     private var tallySnapshot: ServingSnapshot
+    private var queries = QueryTally()
     private var lastFlush = monotonicSeconds()
     private let context: ListenerContext
     private let beat: Int
@@ -32,7 +33,13 @@ struct ListenerState {
             let response = DNSResponder.respond(
                 to: packet, into: out, table: snapshot.table, transport: transport,
                 client: client, status: context.status)
-        else { return nil }
+        else {
+            queries.count(transport: transport, client: client, questionType: 0, response: nil)
+            return nil
+        }
+        queries.count(
+            transport: transport, client: client, questionType: response.questionType,
+            response: response.isElsewhere ? nil : UnsafeRawBufferPointer(rebasing: out[0..<response.length]))
         if response.isElsewhere {
             context.desk.submit(
                 StatusDesk.Request(query: Array(packet), client: client, transport: transport, reply: elsewhere()))
@@ -69,6 +76,10 @@ struct ListenerState {
 
     private mutating func flush(now: Double) {
         lastFlush = now
+        if !queries.isEmpty {
+            context.queries.add(queries)
+            queries.reset()
+        }
         guard tally.contains(where: { $0 > 0 }) else { return }
         context.counters.add(tally, in: tallySnapshot)
         for index in tally.indices { tally[index] = 0 }

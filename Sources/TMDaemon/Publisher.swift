@@ -21,7 +21,7 @@ final class Publisher: Sendable {
     static let stateFileQuiet = 0.25
     static let stateFileInterval = 0.5
 
-    fileprivate enum Event {
+    fileprivate enum Message {
         case health(HealthReport)
         case reload(Configuration, done: @Sendable (Bool) -> Void)
         /// A reload whose configuration the loader refused: nothing changes but the zone status's reload line.
@@ -33,22 +33,27 @@ final class Publisher: Sendable {
 
     let store: SnapshotStore
     let board = StatusBoard()
-    private let queue = Mutex<[Event]>([])
+    /// Reload outcomes, for metrics.
+    let reloads = ReloadCounts()
+    /// What happened, for the HTTP interface; kept in the state file.
+    let events: EventLog
+    private let queue = Mutex<[Message]>([])
     private let wakeup = DispatchSemaphore(value: 0)
     private let worker: Mutex<Worker>
 
     /// The first snapshot is built here, before any listener starts; throws when its answers cannot be encoded.
     init(
-        configuration: Configuration, health: HealthVector, admin: [AdminEntry], builder: SnapshotBuilder,
-        monitor: HealthMonitor, stateFile: StateFile, logger: Logger
+        configuration: Configuration, health: HealthVector, admin: [AdminEntry], events: [Event] = [],
+        builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger
     ) throws(AnswerEncodingError) {
+        self.events = EventLog(restoring: events)
         var builder = builder
         var worker = Worker(
             builder: builder, monitor: monitor, stateFile: stateFile, logger: logger, admin: AdminTable(entries: admin))
         let snapshot = try builder.build(
             configuration, health: worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles)))
         store = SnapshotStore(snapshot)
-        worker.attach(builder: builder, store: store, board: board)
+        worker.attach(builder: builder, store: store, board: board, reloads: reloads, events: self.events)
         self.worker = Mutex(worker)
         self.worker.withLock { worker in
             worker.logAnswers(of: snapshot, previous: nil)
@@ -101,8 +106,8 @@ final class Publisher: Sendable {
         _ = done.wait(timeout: .now() + seconds)
     }
 
-    private func enqueue(_ event: Event) {
-        queue.withLock { $0.append(event) }
+    private func enqueue(_ message: Message) {
+        queue.withLock { $0.append(message) }
         wakeup.signal()
     }
 
@@ -124,18 +129,18 @@ final class Publisher: Sendable {
             } else {
                 wakeup.wait()
             }
-            var events = takeQueued()
-            if events.isEmpty { continue }
-            if events.allSatisfy({ if case .health = $0 { true } else { false } }) {
+            var messages = takeQueued()
+            if messages.isEmpty { continue }
+            if messages.allSatisfy({ if case .health = $0 { true } else { false } }) {
                 // Results of one probe round finish within milliseconds of each other: one snapshot for all.
                 usleep(useconds_t(Self.coalescingWindow * 1_000_000))
-                events += takeQueued()
+                messages += takeQueued()
             }
-            if worker.withLock({ $0.handle(events) }) { return }
+            if worker.withLock({ $0.handle(messages) }) { return }
         }
     }
 
-    private func takeQueued() -> [Event] {
+    private func takeQueued() -> [Message] {
         queue.withLock { queue in
             defer { queue.removeAll() }
             return queue
@@ -151,6 +156,8 @@ private struct Worker {
     private var boardSlot: StatusBoard?
     var store: SnapshotStore { storeSlot! }
     var board: StatusBoard { boardSlot! }
+    private var reloadsSlot: ReloadCounts?
+    private var eventsSlot: EventLog?
     let monitor: HealthMonitor
     let stateFile: StateFile
     let logger: Logger
@@ -174,8 +181,12 @@ private struct Worker {
         self.admin = admin
     }
 
-    mutating func attach(builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard) {
+    mutating func attach(
+        builder: SnapshotBuilder, store: SnapshotStore, board: StatusBoard, reloads: ReloadCounts, events: EventLog
+    ) {
         self.builder = builder
+        reloadsSlot = reloads
+        eventsSlot = events
         storeSlot = store
         boardSlot = board
         do {
@@ -208,11 +219,11 @@ private struct Worker {
         return min(quiet, max(unsavedSince + 2, lastWrite + Publisher.stateFileInterval))
     }
 
-    /// Applies a batch of events in order; returns true after a stop.
-    mutating func handle(_ events: [Publisher.Event]) -> Bool {
+    /// Applies a batch of messages in order; returns true after a stop.
+    mutating func handle(_ messages: [Publisher.Message]) -> Bool {
         var pending: (health: HealthVector, changed: Set<Int>)?
-        for event in events {
-            switch event {
+        for message in messages {
+            switch message {
             case .health(let report):
                 // A report computed for a configuration that is gone is dropped.
                 guard report.generation == generation else { continue }
@@ -224,10 +235,14 @@ private struct Worker {
                 pending = nil
                 let succeeded = reload(configuration)
                 lastReload = ReloadRecord(time: Date(), succeeded: succeeded, errorCount: succeeded ? 0 : 1)
+                reloadsSlot?.record(succeeded: succeeded, at: Date())
+                eventsSlot?.append(.reload, to: succeeded ? "ok" : "failed", reason: succeeded ? nil : "answers")
                 postZoneStatus()
                 done(succeeded)
             case .reloadRefused(let errorCount):
                 lastReload = ReloadRecord(time: Date(), succeeded: false, errorCount: errorCount)
+                reloadsSlot?.record(succeeded: false, at: Date())
+                eventsSlot?.append(.reload, to: "failed", reason: "errors=\(errorCount)")
                 postZoneStatus()
             case .admin(let request, let by, let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
@@ -249,6 +264,7 @@ private struct Worker {
         do {
             guard let (snapshot, profiles) = try builder.update(old, health: health, changed: changed) else { return }
             store.publish(snapshot)
+            recordStatusChanges(from: old.routing.health, to: health, of: changed, in: snapshot)
             for index in profiles {
                 logAnswer(
                     of: index, in: snapshot, previous: (old.routing[profile: index].decision, old.routing.profiles))
@@ -305,7 +321,7 @@ private struct Worker {
         unsavedSince = nil
         lastWrite = now
         do {
-            try stateFile.write(monitor.savedHealth(), admin: admin.entries)
+            try stateFile.write(monitor.savedHealth(), admin: admin.entries, events: eventsSlot?.recent ?? [])
             if stateFileProblem != nil {
                 stateFileProblem = nil
                 logger.notice("the state file is written again", metadata: ["state.file": "\(stateFile.url.path)"])
@@ -316,6 +332,18 @@ private struct Worker {
         }
     }
 
+    /// An event per endpoint whose monitor verdict changed, with the probe result that changed it.
+    private func recordStatusChanges(
+        from old: HealthVector, to new: HealthVector, of endpoints: Set<Int>, in snapshot: ServingSnapshot
+    ) {
+        for id in endpoints.sorted() where id < snapshot.endpointKeys.count && old[id] != new[id] {
+            let key = snapshot.endpointKeys[id]
+            eventsSlot?.append(
+                .endpointStatus, profile: key.profile, endpoint: key.endpoint, from: old[id].rawValue,
+                to: new[id].rawValue, reason: monitor.endpoint(id)?.lastResult?.description)
+        }
+    }
+
     /// When, on the monotonic clock, the next admin entry expires.
     func adminExpiryDue(now: Double) -> Double? {
         admin.nextExpiry.map { now + max(0, $0.timeIntervalSinceNow) }
@@ -323,7 +351,10 @@ private struct Worker {
 
     mutating func expireAdmin() {
         let expired = admin.expire(at: Date())
-        for entry in expired { logger.notice("admin state expired", metadata: Self.metadata(entry)) }
+        for entry in expired {
+            logger.notice("admin state expired", metadata: Self.metadata(entry))
+            eventsSlot?.append(.admin, profile: entry.profile, endpoint: entry.endpoint, to: "expired")
+        }
         if !expired.isEmpty { republishAdmin() }
     }
 
@@ -357,6 +388,10 @@ private struct Worker {
                 var metadata = Self.metadata(entry)
                 if request.command == .clear { metadata["by"] = "\(by)" }
                 logger.notice("\(message)", metadata: metadata)
+                eventsSlot?.append(
+                    .admin, profile: entry.profile, endpoint: entry.endpoint,
+                    to: request.command == .clear ? "cleared" : entry.override.action.rawValue,
+                    reason: [entry.override.reason, "by \(by)"].compactMap { $0 }.joined(separator: "; "))
             }
             republishAdmin()
             return ControlReply(entries: entries)
@@ -429,6 +464,14 @@ private struct Worker {
             logger.warning("every enabled endpoint is Degraded; failing open", metadata: metadata)
         } else {
             logger.notice("profile answer", metadata: metadata)
+        }
+        guard let (before, beforeProfiles) = previous else { return }
+        eventsSlot?.append(
+            .answer, profile: profile.name, from: DecisionText.answer(before, in: beforeProfiles),
+            to: DecisionText.answer(decision, in: profiles),
+            reason: DecisionText.reason(decision, method: profile.method, in: profiles))
+        if decision.failsOpen != before.failsOpen {
+            eventsSlot?.append(decision.failsOpen ? .failOpenEntered : .failOpenLeft, profile: profile.name)
         }
     }
 

@@ -14,6 +14,8 @@ struct StateFile: Sendable {
         var endpoints: [SavedHealth]
         /// Absent in files written before admin state existed.
         var admin: [AdminEntry]?
+        /// The most recent events (absent in older files).
+        var events: [Event]?
     }
 
     let url: URL
@@ -34,12 +36,18 @@ struct StateFile: Sendable {
         }
     }
 
+    /// What a restart keeps however old the file is: the operator's admin state (its entries carry their own end)
+    /// and the event history.
+    struct Kept {
+        var admin: [AdminEntry] = []
+        var events: [Event] = []
+    }
+
     enum ReadOutcome {
-        /// The saved health, and the admin state.
-        case restored([SavedHealth], admin: [AdminEntry])
+        /// The saved health, and what is kept anyway.
+        case restored([SavedHealth], kept: Kept)
         /// Health not used, with the reason (missing, unreadable, corrupt, too old): a warning, never a failure.
-        /// An operator's admin state is kept however old the file is (its entries carry their own end).
-        case ignored(String, admin: [AdminEntry])
+        case ignored(String, kept: Kept)
     }
 
     func read(maxAge: Double, now: Date = Date()) -> ReadOutcome {
@@ -47,22 +55,23 @@ struct StateFile: Sendable {
         do {
             data = try BoundedFile.read(atPath: url.path, limit: Self.maxSize)
         } catch .missing {
-            return .ignored("no state file at \(url.path)", admin: [])
+            return .ignored("no state file at \(url.path)", kept: Kept())
         } catch {
-            return .ignored("state file \(url.path) cannot be read: \(error); starting without it", admin: [])
+            return .ignored("state file \(url.path) cannot be read: \(error); starting without it", kept: Kept())
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let document = try? decoder.decode(Document.self, from: data) else {
-            return .ignored("state file \(url.path) is not valid; starting without it", admin: [])
+            return .ignored("state file \(url.path) is not valid; starting without it", kept: Kept())
         }
         let age = now.timeIntervalSince(document.written)
         guard age >= 0, age < maxAge else {
             return .ignored(
                 "state file \(url.path) was written \(Int(age)) s ago, more than stateMaxAgeSeconds",
-                admin: document.admin ?? [])
+                kept: Kept(admin: document.admin ?? [], events: document.events ?? []))
         }
-        return .restored(document.endpoints, admin: document.admin ?? [])
+        return .restored(
+            document.endpoints, kept: Kept(admin: document.admin ?? [], events: document.events ?? []))
     }
 
     /// What would make every `write` fail (the path is a directory, its directory is missing or not writable), so
@@ -71,11 +80,11 @@ struct StateFile: Sendable {
         try AtomicFile.checkReplaceable(atPath: url.path)
     }
 
-    func write(_ endpoints: [SavedHealth], admin: [AdminEntry], now: Date = Date()) throws {
+    func write(_ endpoints: [SavedHealth], admin: [AdminEntry], events: [Event], now: Date = Date()) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(Document(written: now, endpoints: endpoints, admin: admin))
+        let data = try encoder.encode(Document(written: now, endpoints: endpoints, admin: admin, events: events))
         try AtomicFile.replace(atPath: url.path, with: data)
     }
 }

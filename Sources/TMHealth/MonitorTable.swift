@@ -15,6 +15,8 @@ struct MonitorTable {
         var since: Double
         /// The state came from an earlier run's state file.
         var restored = false
+        /// Probe counts for metrics; nil until the first result.
+        var tally: ProbeTally?
 
         /// Whether anything is known: a result of this run, or a restored verdict.
         var isKnown: Bool { state.lastResult != nil || restored }
@@ -79,6 +81,7 @@ struct MonitorTable {
                     record.state = old.state.retuned(toleratedFailures: tolerated, requiredSuccesses: required)
                     record.since = old.since
                     record.restored = old.restored
+                    record.tally = old.tally
                 } else if let spec, let restored = restorable[Self.key(profile.name, endpoint.name)],
                     restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated, required: required)
                 {
@@ -130,7 +133,10 @@ struct MonitorTable {
         schedules[spec] = schedule
         var transitions: [Transition] = []
         for id in schedule.endpointIDs {
-            if let old = endpoints[id].state.record(result) {
+            let old = endpoints[id].state.record(result)
+            endpoints[id].tally = endpoints[id].tally ?? ProbeTally()
+            endpoints[id].tally?.record(result, changedStatus: old != nil)
+            if let old {
                 endpoints[id].since = now
                 let record = endpoints[id]
                 transitions.append(

@@ -41,16 +41,20 @@ public struct WrittenResponse: Sendable {
     public let endpointID: Int32
     /// The status source answers this query from another thread (`StatusAnswer.elsewhere`): nothing was written.
     public let isElsewhere: Bool
+    /// The question's type; 0 when the question could not be read.
+    public let questionType: UInt16
 
-    init(length: Int, endpointID: Int32) {
+    init(length: Int, endpointID: Int32, questionType: UInt16 = 0) {
         self.length = length
         self.endpointID = endpointID
+        self.questionType = questionType
         isElsewhere = false
     }
 
     private init(elsewhere: Void) {
         length = 0
         endpointID = -1
+        questionType = 0
         isElsewhere = true
     }
 
@@ -90,7 +94,9 @@ public enum DNSResponder {
             var writer = ResponseWriter(query: query, parsed: parsed)
             let limit = sizeLimit(parsed, transport)
             if let edns = parsed.edns, edns.version > 0 {
-                return WrittenResponse(length: writer.write(.badVersion, limit: limit, into: out), endpointID: -1)
+                return WrittenResponse(
+                    length: writer.write(.badVersion, limit: limit, into: out), endpointID: -1,
+                    questionType: parsed.type)
             }
             let subnet = parsed.edns?.clientSubnet
             let answer: PreparedAnswer
@@ -122,7 +128,9 @@ public enum DNSResponder {
                 case .elsewhere: return .elsewhere
                 }
             }
-            return WrittenResponse(length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID)
+            return WrittenResponse(
+                length: writer.write(answer, limit: limit, into: out), endpointID: answer.endpointID,
+                questionType: parsed.type)
         }
     }
 

@@ -42,6 +42,19 @@ struct ServerConfigTests {
         Case(
             old: #""profiles": "profiles""#, new: #""profiles": "missing""#,
             expected: [#"edgetm.json: profiles: directory "missing" cannot be read"#]),
+        Case(
+            old: #""profiles": "profiles""#, new: #""profiles": "profiles", "http": {"allow": ["127.0.0.0/8"]}"#,
+            expected: [
+                #"edgetm.json: http.listen: is required: the addresses to serve HTTP on, such as ["127.0.0.1:8053"]"#
+            ]),
+        Case(
+            old: #""profiles": "profiles""#,
+            new: #""profiles": "profiles", "http": {"listen": ["127.0.0.1"], "allow": ["10.0.0.0/33"], "tls": true}"#,
+            expected: [
+                #"edgetm.json: http.allow[0]: "10.0.0.0/33" is not a network such as "127.0.0.0/8" or "::1/128""#,
+                #"edgetm.json: http.listen[0]: "127.0.0.1" is not an address and port such as "127.0.0.1:53" or "[::1]:53""#,
+                "edgetm.json: http.tls: unknown key",
+            ]),
     ]
 
     @Test(arguments: cases)
@@ -72,6 +85,16 @@ struct ServerConfigTests {
         #expect(fixture.load().issues.map(\.description) == [])
         let nested = ConfigFixture.server.replacingOccurrences(of: #""soa""#, with: schema + #""soa""#)
         #expect(try ConfigFixture.issues(server: nested) == [#"edgetm.json: zone.$schema: unknown key"#])
+    }
+
+    @Test func httpSectionIsRead() throws {
+        let server = ConfigFixture.server.replacingOccurrences(
+            of: #""profiles": "profiles""#, with: #""profiles": "profiles", "http": {"listen": ["[::1]:8053"]}"#)
+        let fixture = try ConfigFixture(server: server)
+        defer { fixture.remove() }
+        let http = try #require(fixture.load().configuration?.http)
+        #expect(http.listen.map(\.description) == ["[::1]:8053"])
+        #expect(http.allow.map(\.description) == ["127.0.0.0/8", "::1/128"], "defaults to this machine")
     }
 
     @Test func missingServerFile() throws {

@@ -73,6 +73,8 @@ BROKEN = [
     ("edgetm.json", "stateMaxAgeSeconds", -1, "stateMaxAgeSeconds: -1.0 must not be negative"),
     ("edgetm.json", "geo.city", "x", "edgetm.json: geo.city: unknown key"),
     ("edgetm.json", "status", {"allow": "127.0.0.0/8"}, "edgetm.json: status.allow: must be an array"),
+    ("edgetm.json", "http", {"allow": ["127.0.0.0/8"]}, "edgetm.json: http.listen: is required"),
+    ("edgetm.json", "http", {"listen": ["[::1]:8053"], "port": 80}, "edgetm.json: http.port: unknown key"),
     ("profiles/app.json", "name", "a b", "name: \"a b\" is not a valid profile name"),
     ("profiles/app.json", "properties.profileStatus", "Paused", "profileStatus: \"Paused\" is not one of"),
     ("profiles/app.json", "properties.trafficRoutingMethod", "Performance", "\"Performance\" is not supported"),
@@ -112,6 +114,7 @@ VALID = [
     ("profiles/app.json", "properties.trafficViewEnrollmentStatus", "Disabled"),
     ("profiles/app.json", f"{MON}.intervalInSeconds", 7.5),
     ("edgetm.json", "listen", ["[::1]:5353"]),
+    ("edgetm.json", "http", {"listen": ["127.0.0.1:8053"], "allow": ["10.0.0.0/8"]}),
 ]
 
 

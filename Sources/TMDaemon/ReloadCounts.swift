@@ -1,0 +1,34 @@
+import Foundation
+import Synchronization
+import TMStatus
+
+/// Reload outcomes for metrics: written by the publisher, read by a scrape.
+final class ReloadCounts: Sendable {
+    private struct Counts {
+        var succeeded: UInt64 = 0
+        var failed: UInt64 = 0
+        var lastSuccess: Date?
+        var last: ReloadRecord?
+    }
+
+    private let counts = Mutex(Counts())
+
+    func record(succeeded: Bool, at time: Date) {
+        counts.withLock { counts in
+            counts.last = ReloadRecord(time: time, succeeded: succeeded, errorCount: succeeded ? 0 : 1)
+            if succeeded {
+                counts.succeeded += 1
+                counts.lastSuccess = time
+            } else {
+                counts.failed += 1
+            }
+        }
+    }
+
+    var current: (succeeded: UInt64, failed: UInt64, lastSuccess: Date?) {
+        counts.withLock { ($0.succeeded, $0.failed, $0.lastSuccess) }
+    }
+
+    /// The last reload, and the configuration generation (reloads that took effect).
+    var last: (record: ReloadRecord?, generation: Int) { counts.withLock { ($0.last, Int($0.succeeded)) } }
+}
