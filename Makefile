@@ -3,13 +3,15 @@ SWIFT ?= swift
 CONFIG ?= Config
 LISTEN ?= 127.0.0.1:5353
 DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev libmaxminddb-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
-	systemd libmaxmind-db-writer-perl python3-pip prometheus curl chromium
+	systemd libmaxmind-db-writer-perl python3-pip prometheus curl chromium python3-jsonschema man-db
+# `make deb` and `make test-system` only.
+PACKAGING_PACKAGES = dpkg-dev binutils lintian debootstrap
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps build release run test check demo install clean format lint
+.PHONY: deps build release run test test-docs deb test-system check demo install clean format lint
 
 # Installs only what is missing, so repeated runs do not touch apt.
 deps:
@@ -34,6 +36,27 @@ check: build
 # End-to-end tests start the debug binary, so it is built first.
 test: build
 	$(SWIFT) test
+	$(MAKE) test-docs
+
+# The JSON Schemas against Config/ and `edgetm check`, and the man pages against the binary's own options.
+# /usr/bin/python3: Debian's, which has python3-jsonschema.
+test-docs: build
+	/usr/bin/python3 Tests/docs/test_docs.py --edgetm .build/debug/edgetm
+
+# The Debian package: a release binary with the Swift runtime linked in (a server has no toolchain), no $$ORIGIN
+# run path (lintian's custom-library-search-path) and immediate binding (hardening).
+VERSION = $(shell sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/TMDaemon/Daemon.swift)
+DEB = edgetm_$(VERSION)_$(shell dpkg --print-architecture).deb
+DEB_BUILD = $(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath -Xlinker -z -Xlinker now
+deb: deps
+	@missing=$$(for p in $(PACKAGING_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+	$(DEB_BUILD)
+	scripts/make-deb.sh "$$($(DEB_BUILD) --show-bin-path)/edgetm" .
+
+# A real systemd 252 as PID 1 in private namespaces, on a Debian rootfs cached in .build/; needs root.
+test-system: deb
+	/usr/bin/python3 Tests/system/test_system.py --deb $(DEB)
 
 demo: release
 	scripts/demo.sh

@@ -36,8 +36,11 @@ struct ProfileDraft {
 /// Reads one profile document: an Azure Traffic Manager profile resource, or the flattened form that
 /// `az network traffic-manager profile show` prints (the same keys without the `properties` wrapper).
 enum ProfileReader {
-    /// ARM metadata and read-only status keys found in exports: never an error.
-    static let ignoredTopKeys: Set<String> = ["id", "type", "location", "tags", "etag", "resourceGroup", "systemData"]
+    /// ARM metadata and read-only status keys found in exports, and `$schema` (for editors: the JSON Schema in
+    /// docs/schema/): never an error.
+    static let ignoredTopKeys: Set<String> = [
+        "id", "type", "location", "tags", "etag", "resourceGroup", "systemData", "$schema",
+    ]
     static let ignoredPropertyKeys: Set<String> = ["profileMonitorStatus", "provisioningState"]
     static let unimplementedPropertyKeys: Set<String> = ["trafficViewEnrollmentStatus", "allowedEndpointRecordTypes"]
     static let ignoredEndpointKeys: Set<String> = ["id", "endpointMonitorStatus", "resourceGroup", "provisioningState"]

@@ -63,7 +63,8 @@ enum ServerConfigReader {
                 }
                 return age
             } ?? 3600
-        root.finish()
+        // `$schema` points editors at docs/schema/edgetm.schema.json; it means nothing to the server.
+        root.finish(ignoring: ["$schema"])
         guard let zone, let listen else { return nil }
         return ServerSettings(
             listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,

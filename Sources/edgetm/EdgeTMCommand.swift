@@ -10,7 +10,7 @@ struct EdgeTMCommand: ParsableCommand {
         commandName: "edgetm",
         abstract: "An authoritative DNS traffic manager for edge deployments.",
         version: Daemon.version,
-        subcommands: [Serve.self, Check.self, Admin.self]
+        subcommands: [Serve.self, Check.self, Admin.self, Reload.self]
     )
 }
 

@@ -90,6 +90,33 @@ struct SystemdTests {
         #expect(notify.messages(until: "STOPPING=1", timeout: 2) != nil)
     }
 
+    @Test("edgetm reload --pid (the unit's ExecReload) reloads the server, and refuses a process that is not edgetm")
+    func reloadCommand() throws {
+        let config = try TestConfig(
+            server: TestConfig.server(),
+            profiles: [
+                "app.json": OperationsTests.profile(
+                    "app", port: try FreePort.pick(), interval: 10, timeout: 5, endpoints: [("mec", "127.0.0.11")])
+            ])
+        defer { config.remove() }
+        try ServerProcess.with(config: config.url) { (server: ServerProcess) throws in
+            let sent = try Command.edgetm(["reload", "--pid", "\(server.pid)"])
+            #expect(sent.status == 0, "\(sent.stderr)")
+            #expect(eventuallyTrue(within: 5) { server.log.contains("reloaded") }, "\(server.log)")
+        }
+        // SIGHUP would end `sleep`: it must still be running afterwards.
+        let bystander = Process()
+        bystander.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        bystander.arguments = ["30"]
+        try bystander.run()
+        defer { bystander.terminate() }
+        let refused = try Command.edgetm(["reload", "--pid", "\(bystander.processIdentifier)"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("is sleep, not edgetm; nothing sent"), "\(refused.stderr)")
+        usleep(200_000)
+        #expect(bystander.isRunning)
+    }
+
     @Test("The unit verifies cleanly and rates 2.0 or lower in systemd-analyze security")
     func unitHardening() throws {
         let analyze = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
@@ -116,7 +143,8 @@ struct SystemdTests {
         let text = try String(contentsOf: unit, encoding: .utf8)
         for line in [
             "Type=notify", "WatchdogSec=", "ExecStartPre=/usr/local/bin/edgetm check",
-            "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=edgetm", "RuntimeDirectory=edgetm",
+            "ExecReload=/usr/local/bin/edgetm reload --pid $MAINPID", "StateDirectory=edgetm",
+            "RuntimeDirectory=edgetm",
             "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "NoNewPrivileges=yes",
         ] {
             #expect(text.contains(line), "\(line)")

@@ -104,6 +104,19 @@ struct ServerConfigTests {
             ])
     }
 
+    /// Editors read `$schema` (docs/schema/); the loader must not call it an unknown key, in either file, and only
+    /// at the top: deeper, it is as unknown as any other key.
+    @Test func schemaKeyIsIgnoredAtTheTop() throws {
+        let schema = #""$schema": "https://example.invalid/schema.json", "#
+        let server = ConfigFixture.server.replacingOccurrences(of: #""listen""#, with: schema + #""listen""#)
+        let profile = ConfigFixture.app.replacingOccurrences(of: #""name": "app","#, with: schema + #""name": "app","#)
+        let fixture = try ConfigFixture(server: server, profiles: ["app.json": profile])
+        defer { fixture.remove() }
+        #expect(fixture.load().issues.map(\.description) == [])
+        let nested = ConfigFixture.server.replacingOccurrences(of: #""soa""#, with: schema + #""soa""#)
+        #expect(try ConfigFixture.issues(server: nested) == [#"edgetm.json: zone.$schema: unknown key"#])
+    }
+
     @Test func httpSectionIsRead() throws {
         let server = ConfigFixture.server.replacingOccurrences(
             of: #""profiles": "profiles""#, with: #""profiles": "profiles", "http": {"listen": ["[::1]:8053"]}"#)
