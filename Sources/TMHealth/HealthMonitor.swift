@@ -72,15 +72,7 @@ public final class HealthMonitor: Sendable {
     }
 
     /// Probe counts of every endpoint probed so far, by endpoint id (for metrics).
-    public func probeTallies() -> [Int: ProbeTally] {
-        shared.withLock { shared in
-            var tallies: [Int: ProbeTally] = [:]
-            for (id, entry) in shared.table.endpoints.enumerated() {
-                if let tally = entry.tally { tallies[id] = tally }
-            }
-            return tallies
-        }
-    }
+    public func probeTallies() -> [Int: ProbeTally] { shared.withLock { $0.table.tallies } }
 
     /// An entry as status shows it: `since` in wall-clock time, and only once anything is known.
     private func history(_ entry: MonitorTable.Entry) -> EndpointHealth {

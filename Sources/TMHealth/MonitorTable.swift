@@ -15,8 +15,6 @@ struct MonitorTable {
         var since: Double
         /// The state came from an earlier run's state file.
         var restored = false
-        /// Probe counts for metrics; nil until the first result.
-        var tally: ProbeTally?
 
         /// Whether anything is known: a result of this run, or a restored verdict.
         var isKnown: Bool { state.lastResult != nil || restored }
@@ -28,7 +26,26 @@ struct MonitorTable {
         var inFlight = false
         /// Still waiting for its first result (for readiness).
         var awaitingFirst = true
+        /// What this probe's results were, for metrics: kept per probe, not per endpoint, so that the 200,000
+        /// unprobed endpoints of a large configuration cost nothing.
+        var tally = ProbeTally()
     }
+
+    /// Probe counts by endpoint id, for every probed endpoint: its probe's tally, with its own verdict changes.
+    var tallies: [Int: ProbeTally] {
+        var tallies: [Int: ProbeTally] = [:]
+        for schedule in schedules.values {
+            for id in schedule.endpointIDs {
+                var tally = schedule.tally
+                tally.statusChanges = statusChanges[Self.key(endpoints[id].profile, endpoints[id].endpoint)] ?? 0
+                tallies[id] = tally
+            }
+        }
+        return tallies
+    }
+
+    /// Verdict changes by endpoint (profile and endpoint name), for metrics; only endpoints that changed are here.
+    private(set) var statusChanges: [String: UInt64] = [:]
 
     /// One endpoint's status change, for the log.
     struct Transition: Equatable {
@@ -128,7 +145,6 @@ struct MonitorTable {
                     record.state = old.state.retuned(toleratedFailures: tolerated, requiredSuccesses: required)
                     record.since = old.since
                     record.restored = old.restored
-                    record.tally = old.tally
                 } else if let spec, let restored = restorable[Self.key(profile.name, endpoint.name)],
                     restored.fingerprint == Self.fingerprint(spec, tolerated: tolerated, required: required)
                 {
@@ -145,11 +161,17 @@ struct MonitorTable {
                     schedules[
                         spec,
                         default: oldSchedules[spec].map {
-                            Schedule(endpointIDs: [], nextDue: $0.nextDue, inFlight: $0.inFlight, awaitingFirst: false)
+                            Schedule(
+                                endpointIDs: [], nextDue: $0.nextDue, inFlight: $0.inFlight, awaitingFirst: false,
+                                tally: $0.tally)
                         } ?? Schedule(endpointIDs: [], nextDue: now)
                     ].endpointIDs.append(endpoint.id)
                 }
             }
+        }
+        if !statusChanges.isEmpty {
+            let live = Set(endpoints.filter { $0.spec != nil }.map { Self.key($0.profile, $0.endpoint) })
+            statusChanges = statusChanges.filter { live.contains($0.key) }
         }
         waiting.removeAll()
         for (spec, schedule) in schedules where !schedule.inFlight { waiting.push(spec, due: schedule.nextDue) }
@@ -191,14 +213,14 @@ struct MonitorTable {
         if schedule.inFlight { waiting.push(spec, due: schedule.nextDue) }
         schedule.inFlight = false
         schedule.awaitingFirst = false
+        schedule.tally.record(result)
         schedules[spec] = schedule
         var recorded = Recorded()
         for id in schedule.endpointIDs {
             let before = adaptive[id] ? endpoints[id].state.resultsUntilChange : nil
             let old = endpoints[id].state.record(result)
-            endpoints[id].tally = endpoints[id].tally ?? ProbeTally()
-            endpoints[id].tally?.record(result, changedStatus: old != nil)
             if let old {
+                statusChanges[Self.key(endpoints[id].profile, endpoints[id].endpoint), default: 0] += 1
                 endpoints[id].since = now
                 let record = endpoints[id]
                 recorded.transitions.append(

@@ -8,7 +8,8 @@ public struct ProbeTally: Sendable, Hashable {
     public private(set) var failures: UInt64 = 0
     /// Failures that were timeouts (also counted in `failures`).
     public private(set) var timeouts: UInt64 = 0
-    public private(set) var statusChanges: UInt64 = 0
+    /// The endpoint's verdict changes (set per endpoint when tallies are read: probes are shared, verdicts not).
+    public internal(set) var statusChanges: UInt64 = 0
     public private(set) var durationSum = 0.0
     /// Per bucket, not cumulative; the last is for durations above every bound.
     public private(set) var buckets = [UInt64](repeating: 0, count: bucketBounds.count + 1)
@@ -17,14 +18,13 @@ public struct ProbeTally: Sendable, Hashable {
 
     public var count: UInt64 { successes + failures }
 
-    mutating func record(_ result: ProbeResult, changedStatus: Bool) {
+    mutating func record(_ result: ProbeResult) {
         switch result {
         case .success: successes += 1
         case .failure(let failure, _):
             failures += 1
             if case .timeout = failure { timeouts += 1 }
         }
-        if changedStatus { statusChanges += 1 }
         durationSum += result.latency
         buckets[Self.bucketBounds.firstIndex { result.latency <= $0 } ?? Self.bucketBounds.count] += 1
     }
