@@ -110,8 +110,9 @@ struct MonitorRulesTests {
 
             // The service recovers for good: back after three probes in a row, not after the first.
             mec.kill()
-            try mec.start(arguments: [])
+            // Taken before the start: a probe may already succeed while `start` waits for the service's "ready".
             let restarted = Date()
+            try mec.start(arguments: [])
             #expect(
                 eventuallyTrue(within: 10) {
                     Self.transitions(server.log, endpoint: "mec", to: "Online", from: "Degraded") == 1
