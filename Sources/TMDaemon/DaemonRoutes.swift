@@ -25,7 +25,8 @@ struct DaemonRoutes {
                         MetricsPage(
                             snapshot: publisher.store.snapshot, queries: context.queries.snapshot,
                             answers: context.counters.all, probes: monitor.probeTallies(),
-                            reloads: publisher.reloads.current, started: started, version: version
+                            reloads: publisher.reloads.current, rateLimited: publisher.rateLimited.totals,
+                            started: started, version: version
                         ).render().utf8))
             },
             "/healthz": { [context] _ in

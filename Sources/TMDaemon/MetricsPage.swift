@@ -11,6 +11,8 @@ struct MetricsPage {
     var answers: [EndpointKey: UInt64]
     var probes: [Int: ProbeTally]
     var reloads: (succeeded: UInt64, failed: UInt64, lastSuccess: Date?)
+    /// Responses rate limiting withheld: dropped, or sent truncated ("slipped").
+    var rateLimited: (dropped: UInt64, slipped: UInt64)
     var started: Date
     var version: String
 
@@ -39,6 +41,11 @@ struct MetricsPage {
         for (code, name) in Self.rcodeNames.enumerated() {
             page.sample("edgetm_dns_responses_total", ["rcode": name], queries.slots[QueryTally.rcodeBase + code])
         }
+        page.family(
+            "edgetm_dns_rate_limited_total", .counter,
+            "UDP responses response rate limiting withheld: dropped, or sent truncated (slipped).")
+        page.sample("edgetm_dns_rate_limited_total", ["action": "dropped"], rateLimited.dropped)
+        page.sample("edgetm_dns_rate_limited_total", ["action": "slipped"], rateLimited.slipped)
         page.family("edgetm_dns_response_size_bytes", .histogram, "Size of the DNS responses sent.")
         let counts = (0...QueryTally.sizeBounds.count).map { queries.slots[QueryTally.sizeBase + $0] }
         page.histogram(

@@ -9,13 +9,14 @@ import Glibc
 /// 127.0.0.0/8 is local on Linux). The tests configure their own `exempt` list, empty, so loopback is limited.
 @Suite("response rate limiting")
 struct RateLimitTests {
-    static func config(rate: Int, slip: Int, cookies: Bool = false) throws -> TestConfig {
+    static func config(rate: Int, slip: Int, cookies: Bool = false, httpPort: UInt16? = nil) throws -> TestConfig {
         var extra: [String: Any] = [
             "rateLimit": [
                 "responsesPerSecond": rate, "slip": slip, "window": 5, "ipv4PrefixLength": 32, "exempt": [String](),
             ] as [String: Any]
         ]
         if cookies { extra["cookies"] = ["secretFile": "cookie.secret"] }
+        if let httpPort { extra["http"] = ["listen": ["127.0.0.1:\(httpPort)"]] }
         return try TestConfig(
             server: TestConfig.server(extra: extra),
             profiles: [
@@ -53,7 +54,8 @@ struct RateLimitTests {
 
     @Test("a flood from one address is limited with the configured slip; another address is answered")
     func floodIsLimitedWithSlip() throws {
-        let config = try Self.config(rate: 10, slip: 2)
+        let httpPort = try FreePort.pick()
+        let config = try Self.config(rate: 10, slip: 2, httpPort: httpPort)
         defer { config.remove() }
         try ServerProcess.with(config: config.url) { server in
             let started = Date()
@@ -82,6 +84,16 @@ struct RateLimitTests {
                     line = (try? OperationsTests.txt(server.dig(["tm.example", "TXT", "-c", "CH"])).first) ?? ""
                     return line.hasSuffix(expected)
                 }, "\(line) does not end with \(expected)")
+            // And /metrics counts the same.
+            let metrics = try Command.run(
+                URL(fileURLWithPath: "/usr/bin/curl"),
+                ["-s", "--max-time", "5", "http://127.0.0.1:\(httpPort)/metrics"])
+            #expect(
+                MetricsTests.value(metrics.stdout, #"edgetm_dns_rate_limited_total{action="dropped"}"#)
+                    == Double(limited - flood.truncated), "\(metrics.stdout.prefix(300))")
+            #expect(
+                MetricsTests.value(metrics.stdout, #"edgetm_dns_rate_limited_total{action="slipped"}"#)
+                    == Double(flood.truncated))
         }
     }
 
