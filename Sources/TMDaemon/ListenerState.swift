@@ -36,20 +36,30 @@ struct ListenerState {
         to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
         into out: UnsafeMutableRawBufferPointer, elsewhere: () -> @Sendable ([UInt8]) -> Void
     ) -> Int? {
+        let (questionType, length) = answer(
+            to: packet, from: client, transport: transport, into: out, elsewhere: elsewhere)
+        // Counted as sent: nothing for a dropped or handed-over query, the truncated form for a slipped one.
+        queries.count(
+            transport: transport, client: client, questionType: questionType,
+            response: length.map { UnsafeRawBufferPointer(rebasing: out[0..<$0]) })
+        return length
+    }
+
+    /// The response's length (nil: none from here) and the question's type, before counting.
+    private mutating func answer(
+        to packet: UnsafeRawBufferPointer, from client: IPAddress?, transport: Transport,
+        into out: UnsafeMutableRawBufferPointer, elsewhere: () -> @Sendable ([UInt8]) -> Void
+    ) -> (questionType: UInt16, length: Int?) {
         let snapshot = follow()
         guard
             let response = DNSResponder.respond(
                 to: packet, into: out, table: snapshot.table, transport: transport,
                 client: client, status: context.status, cookies: snapshot.cookies, now: wallSecond)
-        else {
-            queries.count(transport: transport, client: client, questionType: 0, response: nil)
-            return nil
-        }
+        else { return (0, nil) }
         if response.isElsewhere {
-            queries.count(transport: transport, client: client, questionType: response.questionType, response: nil)
             context.desk.submit(
                 StatusDesk.Request(query: Array(packet), client: client, transport: transport, reply: elsewhere()))
-            return nil
+            return (response.questionType, nil)
         }
         // TCP is never limited (its handshake proves the address), nor is a client that returned a valid cookie.
         if transport == .udp, response.cookie != .valid, let policy = snapshot.configuration.rateLimit, let client {
@@ -62,23 +72,14 @@ struct ListenerState {
                 break
             case .drop:
                 dropped += 1
-                queries.count(
-                    transport: transport, client: client, questionType: response.questionType, response: nil)
-                return nil
+                return (response.questionType, nil)
             case .slip:
                 slipped += 1
-                let length = DNSResponder.truncate(response, in: out)
-                queries.count(
-                    transport: transport, client: client, questionType: response.questionType,
-                    response: UnsafeRawBufferPointer(rebasing: out[0..<length]))
-                return length
+                return (response.questionType, DNSResponder.truncate(response, in: out))
             }
         }
-        queries.count(
-            transport: transport, client: client, questionType: response.questionType,
-            response: UnsafeRawBufferPointer(rebasing: out[0..<response.length]))
         if response.endpointID >= 0, Int(response.endpointID) < tally.count { tally[Int(response.endpointID)] += 1 }
-        return response.length
+        return (response.questionType, response.length)
     }
 
     /// The current snapshot; a new one hands over the counts of the old, and the old one is let go.

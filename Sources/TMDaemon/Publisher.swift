@@ -179,7 +179,6 @@ private struct Worker {
     let logger: Logger
     var generation = 0
     private let started = Date()
-    private var lastReload: ReloadRecord?
     private var unsavedSince: Double?
     private var lastChange = 0.0
     private var lastWrite = -Double.infinity
@@ -252,14 +251,12 @@ private struct Worker {
                 if let pending { apply(pending.health, changed: pending.changed) }
                 pending = nil
                 let succeeded = reload(configuration)
-                lastReload = ReloadRecord(time: Date(), succeeded: succeeded, errorCount: succeeded ? 0 : 1)
-                reloadsSlot?.record(succeeded: succeeded, at: Date())
+                reloadsSlot?.record(ReloadRecord(time: Date(), succeeded: succeeded, errorCount: succeeded ? 0 : 1))
                 eventsSlot?.append(.reload, to: succeeded ? "ok" : "failed", reason: succeeded ? nil : "answers")
                 postZoneStatus()
                 done(succeeded)
             case .reloadRefused(let errorCount):
-                lastReload = ReloadRecord(time: Date(), succeeded: false, errorCount: errorCount)
-                reloadsSlot?.record(succeeded: false, at: Date())
+                reloadsSlot?.record(ReloadRecord(time: Date(), succeeded: false, errorCount: errorCount))
                 eventsSlot?.append(.reload, to: "failed", reason: "errors=\(errorCount)")
                 postZoneStatus()
             case .admin(let request, let by, let done):
@@ -326,7 +323,8 @@ private struct Worker {
         let rateCounts = rateLimitedSlot?.totals ?? (0, 0)
         postedRateCounts = rateCounts
         let input = StatusInput(
-            zone: zone, routing: snapshot.routing, generation: generation, started: started, lastReload: lastReload,
+            zone: zone, routing: snapshot.routing, generation: generation, started: started,
+            lastReload: reloadsSlot?.last.record,
             stateFileProblem: stateFileProblem.map { (stateFile.url.path, $0) },
             rateLimited: snapshot.configuration.rateLimit == nil ? nil : rateCounts)
         board.post(PreparedStatus(name: zone, lines: StatusReport.zone(input)))

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import TMStatus
 
-/// Reload outcomes for metrics: written by the publisher, read by a scrape.
+/// Reload outcomes, for the zone status, the JSON status and metrics: written by the publisher, read by a scrape.
 final class ReloadCounts: Sendable {
     private struct Counts {
         var succeeded: UInt64 = 0
@@ -13,12 +13,12 @@ final class ReloadCounts: Sendable {
 
     private let counts = Mutex(Counts())
 
-    func record(succeeded: Bool, at time: Date) {
+    func record(_ reload: ReloadRecord) {
         counts.withLock { counts in
-            counts.last = ReloadRecord(time: time, succeeded: succeeded, errorCount: succeeded ? 0 : 1)
-            if succeeded {
+            counts.last = reload
+            if reload.succeeded {
                 counts.succeeded += 1
-                counts.lastSuccess = time
+                counts.lastSuccess = reload.time
             } else {
                 counts.failed += 1
             }
