@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= Config
 LISTEN ?= 127.0.0.1:5353
-DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev libmaxminddb-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl \
+DEBIAN_PACKAGES = libldns-dev libcurl4-openssl-dev libmaxminddb-dev pkg-config dnsutils knot-dnsutils unbound dnsperf python3 openssl etcd-server \
 	systemd libmaxmind-db-writer-perl python3-pip prometheus curl chromium python3-jsonschema man-db
 # `make deb` and `make test-system` only.
 PACKAGING_PACKAGES = dpkg-dev binutils lintian debootstrap
