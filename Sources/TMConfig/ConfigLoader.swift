@@ -28,6 +28,7 @@ public enum ConfigLoader {
         NestingRules.check(drafts, log: log)
         let locator = settings.flatMap { GeoSourceLoader.load($0.geo, directory: directory, log: log) }
         let cookies = settings?.cookieSecretFile.flatMap { readCookies($0, directory: directory, log: log) }
+        let fleet = settings?.fleet.flatMap { FleetReader.resolveFiles($0, directory: directory, log: log) }
         guard let settings, let locator, !log.hasErrors else {
             return LoadResult(configuration: nil, issues: log.issues)
         }
@@ -36,7 +37,8 @@ public enum ConfigLoader {
             profiles: number(drafts, zone: settings.zone),
             statusAllow: settings.statusAllow, stateFile: settings.stateFile,
             stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator, http: settings.http,
-            rateLimit: settings.rateLimit, cookies: cookies)
+            rateLimit: settings.rateLimit, cookies: cookies, fleet: fleet,
+            probeSourceAddresses: settings.probeSourceAddresses)
         return LoadResult(configuration: configuration, issues: log.issues)
     }
 

@@ -100,7 +100,9 @@ public final class Daemon: Sendable {
         do {
             monitor = try HealthMonitor(logger: logger)
             let (saved, kept) = restoredState(stateFile, maxAge: configuration.stateMaxAgeSeconds)
-            let health = monitor.configure(configuration.profiles, generation: 0, restoring: saved)
+            let health = monitor.configure(
+                configuration.profiles, generation: 0, restoring: saved,
+                sourceAddresses: configuration.probeSourceAddresses)
             publisher = try Publisher(
                 configuration: configuration, health: health, admin: kept.admin, events: kept.events,
                 builder: SnapshotBuilder(identity: identity), monitor: monitor,

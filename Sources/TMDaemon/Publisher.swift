@@ -300,7 +300,9 @@ private struct Worker {
         generation += 1
         let profiles = ProfileSet(configuration.profiles)
         let health = applyingAdmin(
-            to: monitor.configure(configuration.profiles, generation: generation), in: profiles)
+            to: monitor.configure(
+                configuration.profiles, generation: generation,
+                sourceAddresses: configuration.probeSourceAddresses), in: profiles)
         do {
             let snapshot = try builder.build(configuration, health: health, previous: old)
             store.publish(snapshot)
@@ -310,7 +312,9 @@ private struct Worker {
         } catch {
             logger.error("\(error)")
             generation += 1
-            monitor.configure(old.configuration.profiles, generation: generation)
+            monitor.configure(
+                old.configuration.profiles, generation: generation,
+                sourceAddresses: old.configuration.probeSourceAddresses)
             overrides = admin.resolved(in: old.routing.profiles).overrides
             return false
         }

@@ -31,14 +31,18 @@ public final class HealthMonitor: Sendable {
 
     /// Takes a configuration (at start and on reload) and returns its health right away: carried over for
     /// endpoints whose probe did not change, restored from `restoring` (an earlier run's state file) when the
-    /// probe is identical there, checking for the rest. Every probe not carried over is due at once.
+    /// probe is identical there, checking for the rest. Every probe not carried over is due at once. Probes leave
+    /// from `sourceAddresses` (at most one of each family); a probe whose source changed starts over.
     @discardableResult
-    public func configure(_ profiles: [Profile], generation: Int, restoring: [SavedHealth] = []) -> HealthVector {
+    public func configure(
+        _ profiles: [Profile], generation: Int, restoring: [SavedHealth] = [], sourceAddresses: [IPAddress] = []
+    ) -> HealthVector {
         let clock = clock
         let health = shared.withLock { shared in
             let now = clock.monotonicNow()
             shared.table.configure(
-                profiles, now: now, restoring: restoring, monotonicSince: { clock.monotonicTime(ofWall: $0) })
+                profiles, now: now, restoring: restoring, sourceAddresses: sourceAddresses,
+                monotonicSince: { clock.monotonicTime(ofWall: $0) })
             shared.generation = generation
             return shared.table.health(now: now)
         }
