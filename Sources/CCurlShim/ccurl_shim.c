@@ -56,6 +56,7 @@ static int ccurl_bind_probe_source(void *context, curl_socket_t fd, curlsocktype
         source->bind_family = domain;
         return CURL_SOCKOPT_ERROR;
     }
+    source->bound += 1;
     return CURL_SOCKOPT_OK;
 }
 

@@ -116,7 +116,8 @@ final class CurlTransfer {
     /// Why the connection could not be made from its source address, if that is why: curl itself only reports
     /// that its socket callback refused.
     private var bindFailure: ProbeFailure? {
-        guard let source, source.pointee.bind_errno != 0 else { return nil }
+        // With a host name of both families, one family's bind may fail while the other's connection goes on.
+        guard let source, source.pointee.bind_errno != 0, source.pointee.bound == 0 else { return nil }
         let reason = String(cString: strerror(source.pointee.bind_errno))
         let address: IPAddress? =
             switch source.pointee.bind_family {
@@ -124,7 +125,9 @@ final class CurlTransfer {
             case AF_INET6: spec.sourceV6
             default: nil
             }
-        return .other("cannot bind to probe source address \(address.map { "\($0)" } ?? "?"): \(reason)")
+        // No family: the socket's could not even be read (getsockopt), so no source was tried.
+        guard let address else { return .other("cannot bind to a probe source address: \(reason)") }
+        return .other("cannot bind to probe source address \(address): \(reason)")
     }
 
     private func setLong(_ option: CURLoption, _ value: Int) throws(CurlError) {

@@ -79,6 +79,15 @@ final class LocalEndpoint {
         }
     }
 
+    /// The peer address of each request, in order.
+    var clients: [String] {
+        guard let text = try? String(contentsOf: headerLog, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["client"] as? String
+        }
+    }
+
     enum EndpointError: Error { case notReady }
 }
 

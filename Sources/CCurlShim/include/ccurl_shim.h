@@ -23,6 +23,8 @@ typedef struct ccurl_probe_source {
     /// Set by a bind that failed: its errno and the family it was for (AF_INET or AF_INET6); 0 while none did.
     int bind_errno;
     int bind_family;
+    /// Sockets bound so far: when one was, a failure is curl's to report, not the bind's.
+    int bound;
 } ccurl_probe_source;
 
 /// Binds every connection `handle` makes to the source of its family (CURLOPT_SOCKOPTFUNCTION). `source` must
