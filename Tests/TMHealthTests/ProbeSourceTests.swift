@@ -82,6 +82,42 @@ struct ProbeSourceTests {
         }
     }
 
+    /// `endpoint.py --refuse-file`, which fleet tests use to make one vantage point (one source) lose an endpoint:
+    /// listed clients are closed on or hung, read afresh for every connection; the others are answered.
+    @Test func refuseFileSetsOneSourceApart() throws {
+        let refuseFile = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-refuse-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: refuseFile) }
+        let server = try LocalEndpoint(refuseFile: refuseFile)
+        defer { server.stop() }
+        func probe(from source: String) throws -> String? {
+            var config = MonitorConfig()
+            config.port = server.port
+            config.path = "/health"
+            config.intervalSeconds = 30
+            config.timeoutSeconds = 0.5
+            let endpoint = Endpoint(
+                id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!, isEnabled: true, priority: 1)
+            let profile = Profile(
+                name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority, ttl: 30,
+                monitor: config, endpoints: [endpoint])
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let monitor = try HealthMonitor(logger: logger)
+            defer { monitor.stop() }
+            monitor.configure([profile], generation: 0, sourceAddresses: [IPAddress(source)!])
+            startProbing(monitor) { _ in }
+            #expect(eventually(within: 5) { monitor.endpoints.first?.lastResult != nil })
+            return monitor.endpoints.first?.lastResult?.description
+        }
+        #expect(try probe(from: "127.0.0.51") == "HTTP 200", "a missing file refuses no one")
+        try "# vantage point 1 loses the endpoint\n127.0.0.51\n127.0.0.54 hang\n".write(
+            to: refuseFile, atomically: true, encoding: .utf8)
+        #expect(try probe(from: "127.0.0.51") == "Server returned nothing (no headers, no data)")
+        #expect(try probe(from: "127.0.0.54") == "timeout after 0.5 s")
+        #expect(try probe(from: "127.0.0.52") == "HTTP 200")
+        #expect(server.clients == ["127.0.0.51", "127.0.0.52"])
+    }
+
     /// Endpoints with equal specs still share one probe: a source of the other family does not set them apart.
     @Test func sourcesOfTheOtherFamilyDoNotChangeTheSpec() throws {
         let profile = Profile(
