@@ -108,12 +108,11 @@ enum FleetReader {
             section.error("prefix", "\"\(prefix)\" must start and end with \"/\", such as \"/edgetm/\"")
             return nil
         }
-        guard
-            !prefix.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }
-            )
-        else {
-            section.error(
-                "prefix", "\(JSONValue.string(prefix).shortDescription) must not contain spaces or control characters")
+        let unsafe = { (scalar: Unicode.Scalar) in
+            scalar.properties.isWhitespace || scalar.value < 0x20 || scalar.value == 0x7F
+        }
+        guard !prefix.unicodeScalars.contains(where: unsafe) else {
+            section.error("prefix", "\"\(prefix)\" must not contain spaces or control characters")
             return nil
         }
         return prefix
