@@ -46,8 +46,13 @@ extension EtcdClient {
                 reasons.append("\(url): \(reason)")
                 continue
             }
-            // Whatever was left without a newline: an error reply, or a truncated line.
-            if let stop = stream.finish(onBatch), case .fatal(let error) = stop { throw error }
+            // A complete response may end without a newline (an error reply); a broken one in mid-line, which is
+            // then not etcd's to answer for.
+            if case .answered = outcome, let stop = stream.finish(onBatch) {
+                guard case .unavailable(let reason) = stop, !stream.created else { throw stop.error(url) }
+                reasons.append("\(url): \(reason)")
+                continue
+            }
             let reason: String
             switch outcome {
             case .failed(let text): reason = text

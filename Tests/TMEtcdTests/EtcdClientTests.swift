@@ -108,4 +108,21 @@ import Testing
         #expect(error?.kind == .unreachable)
         #expect(error?.message.contains("\(hung.url): timed out") == true)
     }
+
+    @Test func httpsWithClientCertificates() throws {
+        let server = try EtcdServer(tls: true)
+        let client = EtcdClient(endpoints: [server.url], tls: server.tls)
+        _ = try client.txn([.put(key: "tls", value: [1])])
+        #expect(try client.get("tls")?.value == [1])
+
+        let watch = WatchRecorder(client, prefix: "tls", from: 1)
+        #expect(eventually(within: 3) { watch.events.count == 1 })
+        watch.cancellation.cancel()
+
+        let anonymous = EtcdClient(endpoints: [server.url], tls: EtcdTLS(caFile: server.tls?.caFile))
+        let refused = #expect(throws: EtcdError.self) { try anonymous.get("tls") }
+        #expect(refused?.kind == .unreachable)
+        let untrusting = EtcdClient(endpoints: [server.url], tls: EtcdTLS())
+        #expect(throws: EtcdError.self) { try untrusting.get("tls") }
+    }
 }

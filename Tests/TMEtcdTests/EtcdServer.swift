@@ -10,28 +10,43 @@ final class EtcdServer {
     }
 
     let url: String
+    /// What a client needs for this server when it was started with TLS (which also asks for client certificates).
+    let tls: EtcdTLS?
     private let directory: URL
     private let process = Process()
 
-    init() throws {
+    init(tls withTLS: Bool = false) throws {
         let clientPort = try freePort()
         let peerPort = try freePort()
-        url = "http://127.0.0.1:\(clientPort)"
+        url = "\(withTLS ? "https" : "http")://127.0.0.1:\(clientPort)"
         let peer = "http://127.0.0.1:\(peerPort)"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-etcd-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var tlsArguments: [String] = []
+        if withTLS {
+            let files = try Self.makeCertificates(in: directory)
+            tls = files
+            tlsArguments = [
+                "--cert-file", directory.appendingPathComponent("server.pem").path,
+                "--key-file", directory.appendingPathComponent("server.key").path,
+                "--trusted-ca-file", files.caFile ?? "", "--client-cert-auth",
+            ]
+        } else {
+            tls = nil
+        }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
-        process.arguments = [
-            "--name", "e1", "--data-dir", directory.appendingPathComponent("data").path,
-            "--listen-client-urls", url, "--advertise-client-urls", url,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "e1=\(peer)",
-            "--logger", "zap", "--log-level", "error", "--log-outputs",
-            directory.appendingPathComponent("etcd.log").path,
-        ]
+        process.arguments =
+            [
+                "--name", "e1", "--data-dir", directory.appendingPathComponent("data").path,
+                "--listen-client-urls", url, "--advertise-client-urls", url,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "e1=\(peer)",
+                "--logger", "zap", "--log-level", "error", "--log-outputs",
+                directory.appendingPathComponent("etcd.log").path,
+            ] + tlsArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let client = EtcdClient(endpoints: [url])
+        let client = EtcdClient(endpoints: [url], tls: tls)
         guard eventually(within: 15, { (try? client.range(prefix: "")) != nil }) else {
             stop()
             throw NotReady(description: "etcd on \(url) did not answer within 15 s")
@@ -58,6 +73,41 @@ final class EtcdServer {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+    }
+
+    /// A throw-away CA with a server certificate for 127.0.0.1 and a client certificate, made by openssl.
+    private static func makeCertificates(in directory: URL) throws -> EtcdTLS {
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: path("san.ext"), atomically: false, encoding: .utf8)
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        let steps: [[String]] = [
+            ["req", "-x509"] + key + [
+                "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "1", "-subj", "/CN=ca",
+            ],
+            ["req"] + key + ["-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=127.0.0.1"],
+            [
+                "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+                "-CAcreateserial", "-out", path("server.pem"), "-days", "1", "-extfile", path("san.ext"),
+            ],
+            ["req"] + key + ["-keyout", path("client.key"), "-out", path("client.csr"), "-subj", "/CN=client"],
+            [
+                "x509", "-req", "-in", path("client.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+                "-CAcreateserial", "-out", path("client.pem"), "-days", "1",
+            ],
+        ]
+        for arguments in steps {
+            let tool = Process()
+            tool.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            tool.arguments = arguments
+            tool.standardOutput = FileHandle.nullDevice
+            tool.standardError = FileHandle.nullDevice
+            try tool.run()
+            tool.waitUntilExit()
+            guard tool.terminationStatus == 0 else {
+                throw NotReady(description: "openssl \(arguments.joined(separator: " ")) failed")
+            }
+        }
+        return EtcdTLS(caFile: path("ca.pem"), certFile: path("client.pem"), keyFile: path("client.key"))
     }
 
     /// `etcdctl compaction REV` against this server.
