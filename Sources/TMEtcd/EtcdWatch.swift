@@ -33,8 +33,14 @@ extension EtcdClient {
                 // Only the connection has a timeout: a member that accepts and never confirms the watch is
                 // given up on after the request timeout, so that the next one is tried.
                 let deadline = monotonicSeconds() + requestTimeout
+                var announced = false
                 let outcome = transfer.perform(cancellation: cancellation) {
-                    stream.stopReason != nil || (!stream.created && monotonicSeconds() > deadline)
+                    // `currentEndpoint` names the watch's member while the watch runs, which may be for hours.
+                    if stream.created && !announced {
+                        announced = true
+                        answered(index)
+                    }
+                    return stream.stopReason != nil || (!stream.created && monotonicSeconds() > deadline)
                 }
                 transfer.onData = { _ in false }
                 return outcome
