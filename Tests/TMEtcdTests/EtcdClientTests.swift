@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TMEtcd
 import Testing
 
@@ -124,5 +125,28 @@ import Testing
         #expect(refused?.kind == .unreachable)
         let untrusting = EtcdClient(endpoints: [server.url], tls: EtcdTLS())
         #expect(throws: EtcdError.self) { try untrusting.get("tls") }
+    }
+
+    @Test func oneClientServesManyThreads() throws {
+        let server = try EtcdServer()
+        let client = EtcdClient(endpoints: [server.url])
+        let failures = Mutex(0)
+        let done = Mutex(0)
+        for thread in 0..<8 {
+            Thread {
+                for index in 0..<20 {
+                    do throws(EtcdError) {
+                        _ = try client.txn([.put(key: "t/\(thread)/\(index)", value: [UInt8(index)])])
+                        _ = try client.get("t/\(thread)/\(index)")
+                    } catch {
+                        failures.withLock { $0 += 1 }
+                    }
+                }
+                done.withLock { $0 += 1 }
+            }.start()
+        }
+        #expect(eventually(within: 10) { done.withLock { $0 } == 8 })
+        #expect(failures.withLock { $0 } == 0)
+        #expect(try client.range(prefix: "t/").kvs.count == 160)
     }
 }

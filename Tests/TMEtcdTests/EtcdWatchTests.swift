@@ -31,6 +31,20 @@ import Testing
         #expect(watch.error?.kind == .cancelled)
     }
 
+    @Test func aBatchLargerThanOneWriteIsReassembled() throws {
+        let server = try EtcdServer()
+        let client = EtcdClient(endpoints: [server.url])
+        let start = try client.range(prefix: "").revision + 1
+        let watch = WatchRecorder(client, prefix: "big/", from: start)
+        let value = (0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let revision = try client.txn((0..<100).map { .put(key: "big/\($0)", value: value) })
+        #expect(eventually(within: 5) { watch.events.count == 100 })
+        watch.cancellation.cancel()
+        let batches = watch.batches
+        #expect(batches.count == 1 && batches.first?.revision == revision)
+        #expect(watch.events.allSatisfy { if case .put(let kv) = $0 { kv.value == value } else { false } })
+    }
+
     @Test func cancellationEndsABlockedWatchPromptly() throws {
         let server = try EtcdServer()
         let client = EtcdClient(endpoints: [server.url])
