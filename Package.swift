@@ -17,8 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
-        // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth the curl targets, only TMGeoIP
-        // libmaxminddb.
+        // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth and TMEtcd the curl targets, only
+        // TMGeoIP libmaxminddb.
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
@@ -37,6 +37,8 @@ let package = Package(
                 "TMRouting", "TMSystem", "CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A blocking etcd v3 client over etcd's JSON gateway, on libcurl easy handles.
+        .target(name: "TMEtcd", dependencies: ["TMSystem", "CCurl", "CCurlShim"]),
         .target(name: "TMStatus", dependencies: ["TMRouting", "TMHealth"]),
         // The control socket's messages and client, shared by the daemon and `edgetm admin`.
         .target(name: "TMControl", dependencies: ["TMRouting"]),
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "TMGeoIPTests", dependencies: ["TMGeoIP", "TMRouting"]),
         .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting", "TMHealth"]),
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
+        .testTarget(name: "TMEtcdTests", dependencies: ["TMEtcd"]),
         .testTarget(name: "TMSystemTests", dependencies: ["TMSystem"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
