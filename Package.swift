@@ -40,6 +40,13 @@ let package = Package(
         // A blocking etcd v3 client over etcd's JSON gateway, on libcurl easy handles.
         .target(name: "TMEtcd", dependencies: ["TMSystem", "CCurl", "CCurlShim"]),
         .target(name: "TMStatus", dependencies: ["TMRouting", "TMHealth"]),
+        // A server's part in a fleet: the etcd mirror, the lease and the verdicts it writes.
+        .target(
+            name: "TMFleet",
+            dependencies: [
+                "TMEtcd", "TMConfig", "TMRouting", "TMSystem", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The control socket's messages and client, shared by the daemon and `edgetm admin`.
         .target(name: "TMControl", dependencies: ["TMRouting"]),
         // The HTTP interface (metrics, health): the only importer of Hummingbird and swift-nio.
@@ -56,14 +63,14 @@ let package = Package(
             name: "TMDaemon",
             dependencies: [
                 "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "TMSystem", "TMControl", "TMHTTP",
-                "CSocketShim",
+                "TMFleet", "CSocketShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "edgetm",
             dependencies: [
-                "TMDaemon", "TMConfig", "TMControl",
+                "TMDaemon", "TMConfig", "TMControl", "TMFleet", "TMEtcd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,6 +83,7 @@ let package = Package(
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
         .testTarget(name: "TMEtcdTests", dependencies: ["TMEtcd"]),
         .testTarget(name: "TMSystemTests", dependencies: ["TMSystem"]),
+        .testTarget(name: "TMFleetTests", dependencies: ["TMFleet", "TMEtcd", "TMRouting"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

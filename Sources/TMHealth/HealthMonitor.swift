@@ -92,6 +92,29 @@ public final class HealthMonitor: Sendable {
         return shared.withLock { $0.table.saved(wallTime: { clock.wallTime(ofMonotonic: $0) }) }
     }
 
+    /// The verdict of each probed endpoint in `ids` (nil: every one) that has one (Online or Degraded), by name:
+    /// what a server of a fleet publishes as its vantage point's view. Read by the fleet's writer thread, never on
+    /// the probe thread; after a probe result only the endpoints it changed are asked for.
+    public func vantageVerdicts(ids: [Int]? = nil) -> [EndpointKey: VantageVerdict] {
+        let clock = clock
+        return shared.withLock { shared in
+            let endpoints = shared.table.endpoints
+            var verdicts: [EndpointKey: VantageVerdict] = [:]
+            func add(_ entry: MonitorTable.Entry) {
+                guard entry.spec != nil, entry.state.verdict != .checkingEndpoint else { return }
+                verdicts[EndpointKey(profile: entry.profile, endpoint: entry.endpoint)] = VantageVerdict(
+                    status: entry.state.verdict, result: entry.state.lastResult?.description,
+                    since: clock.wallTime(ofMonotonic: entry.since))
+            }
+            if let ids {
+                for id in ids where id >= 0 && id < endpoints.count { add(endpoints[id]) }
+            } else {
+                endpoints.forEach(add)
+            }
+            return verdicts
+        }
+    }
+
     public func stop() {
         shared.withLock { $0.stopping = true }
         loop.wake()
