@@ -53,7 +53,7 @@ public final class Daemon: Sendable {
     public init(options: DaemonOptions, logger: Logger) {
         self.options = options
         self.logger = logger
-        identity = ServerIdentity(version: "edgetm \(Self.version)", hostname: Self.hostname())
+        identity = ServerIdentity(version: "edgetm \(Self.version)", hostname: HostName.current() ?? "edgetm")
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -393,11 +393,5 @@ public final class Daemon: Sendable {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-
-    static func hostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "edgetm" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
