@@ -361,6 +361,15 @@ public final class Daemon: Sendable {
                     "listen.configured": "\(configuration.listen.map(\.description).joined(separator: " "))",
                 ])
         }
+        if let running = fleet?.settings, let configured = configuration.fleet,
+            !running.sameMembership(as: configured)
+        {
+            logger.warning(
+                "the fleet section changed; a restart is needed to apply it (degradedWhen applies now)",
+                metadata: ["instance.serving": "\(running.instance)", "instance.configured": "\(configured.instance)"])
+        } else if fleet != nil, configuration.fleet == nil {
+            logger.warning("the fleet section was removed; a restart is needed to leave the fleet")
+        }
         guard publisher.reload(configuration, revision: published?.revision) else {
             logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])
             return
