@@ -3,7 +3,7 @@
 
     endpoint.py --bind 127.0.0.11 --port 8080 [--status 200 | --alternate 200,503] [--location URL]
                 [--tls-cert C --tls-key K] [--header-log FILE] [--send-log FILE] [--delay SECONDS]
-                [--body TEXT] [--body-offset BYTES] [--body-size BYTES]
+                [--body TEXT] [--body-offset BYTES] [--body-size BYTES] [--refuse-file PATH]
 
 --alternate answers the listed statuses in turn, one per request, starting with the first (a flapping service).
 The body is TEXT (default "ok" and a newline) after --body-offset filler bytes ('.'); --body-size pads it with
@@ -13,6 +13,10 @@ sent; --send-log appends one per response ({"status": S, "length": L, "sent": N,
 with how many body bytes the socket took before the client hung up (with --body-size the send buffer is kept small,
 so that this is close to what reached the client). Several --port values serve the same answer on several ports
 (for probe-scale benchmarks).
+--refuse-file names a file of client addresses, one per line, each optionally followed by ` hang`; it is read again
+for every request, so that a test can change it while the endpoint runs. A request from a listed address is closed
+without a response, or, with `hang`, held unanswered until the address is no longer listed (one vantage point of
+several sees the endpoint down, the others up).
 """
 import argparse
 import http.server
@@ -46,6 +50,19 @@ def body_chunks(args):
         position = end
 
 
+def refusal(path, client):
+    """None, "close" or "hang": what the refuse file says about the client address."""
+    try:
+        with open(path) as listed:
+            for line in listed:
+                fields = line.split()
+                if fields and fields[0] == client:
+                    return "hang" if fields[1:2] == ["hang"] else "close"
+    except FileNotFoundError:
+        pass
+    return None
+
+
 def handler_class(args):
     statuses = itertools.cycle(args.alternate or [args.status])
     statuses_lock = threading.Lock()
@@ -55,6 +72,8 @@ def handler_class(args):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):
+            if args.refuse_file and self.refused():
+                return
             if args.header_log:
                 with open(args.header_log, "a") as log:
                     log.write(json.dumps({"path": self.path, "headers": dict(self.headers.items())}) + "\n")
@@ -86,6 +105,19 @@ def handler_class(args):
                     log.write(json.dumps({"status": status, "length": length, "sent": sent, "complete": complete}))
                     log.write("\n")
 
+        def refused(self):
+            """True when the refuse file lists the client: the connection is then closed, unanswered (once the
+            address is no longer listed, for a held one)."""
+            client = self.client_address[0]
+            verdict = refusal(args.refuse_file, client)
+            if verdict is None:
+                return False
+            while verdict == "hang":
+                time.sleep(0.05)
+                verdict = refusal(args.refuse_file, client)
+            self.close_connection = True
+            return True
+
         def log_message(self, *_):
             pass
 
@@ -114,6 +146,7 @@ def main():
     parser.add_argument("--body", default="ok\n")
     parser.add_argument("--body-offset", type=int, default=0)
     parser.add_argument("--body-size", type=int)
+    parser.add_argument("--refuse-file", help="client addresses to close unanswered (` hang`: to hold)")
     args = parser.parse_args()
 
     family_server = http.server.ThreadingHTTPServer
