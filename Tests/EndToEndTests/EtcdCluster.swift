@@ -118,9 +118,9 @@ final class EtcdCluster: @unchecked Sendable {
         members[index].process = nil
     }
 
-    /// Stops every member, all signalled first so that none waits for the others.
+    /// Stops every member, one after the other: each then exits in a tenth of a second, while members signalled
+    /// together take 7 s (the leader tries to hand its leadership over to a member that is going away too).
     func stopAll() {
-        for member in members { member.process?.send(SIGTERM) }
         for index in members.indices { stop(member: index) }
     }
 
