@@ -17,8 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
-        // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth the curl targets, only TMGeoIP
-        // libmaxminddb.
+        // C libraries, wrapped thinly: only TMWire imports CLDNS, only TMHealth and TMEtcd the curl targets, only
+        // TMGeoIP libmaxminddb.
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
@@ -37,7 +37,16 @@ let package = Package(
                 "TMRouting", "TMSystem", "CCurl", "CCurlShim", .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A blocking etcd v3 client over etcd's JSON gateway, on libcurl easy handles.
+        .target(name: "TMEtcd", dependencies: ["TMSystem", "CCurl", "CCurlShim"]),
         .target(name: "TMStatus", dependencies: ["TMRouting", "TMHealth"]),
+        // A server's part in a fleet: the etcd mirror, the lease and the verdicts it writes.
+        .target(
+            name: "TMFleet",
+            dependencies: [
+                "TMEtcd", "TMConfig", "TMRouting", "TMSystem", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The control socket's messages and client, shared by the daemon and `edgetm admin`.
         .target(name: "TMControl", dependencies: ["TMRouting"]),
         // The HTTP interface (metrics, health): the only importer of Hummingbird and swift-nio.
@@ -54,14 +63,14 @@ let package = Package(
             name: "TMDaemon",
             dependencies: [
                 "TMRouting", "TMConfig", "TMWire", "TMHealth", "TMStatus", "TMSystem", "TMControl", "TMHTTP",
-                "CSocketShim",
+                "TMFleet", "CSocketShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "edgetm",
             dependencies: [
-                "TMDaemon", "TMConfig", "TMControl",
+                "TMDaemon", "TMConfig", "TMControl", "TMFleet", "TMEtcd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,7 +81,9 @@ let package = Package(
         .testTarget(name: "TMGeoIPTests", dependencies: ["TMGeoIP", "TMRouting"]),
         .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting", "TMHealth"]),
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
+        .testTarget(name: "TMEtcdTests", dependencies: ["TMEtcd"]),
         .testTarget(name: "TMSystemTests", dependencies: ["TMSystem"]),
+        .testTarget(name: "TMFleetTests", dependencies: ["TMFleet", "TMEtcd", "TMRouting"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

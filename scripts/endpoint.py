@@ -8,15 +8,15 @@
 --alternate answers the listed statuses in turn, one per request, starting with the first (a flapping service).
 The body is TEXT (default "ok" and a newline) after --body-offset filler bytes ('.'); --body-size pads it with
 filler to that many bytes (or cuts it there), streamed in 64 KiB pieces, so that a 100 MB body costs no memory.
---header-log appends one JSON object per request ({"path": ..., "headers": {...}}), so tests can see what a probe
-sent; --send-log appends one per response ({"status": S, "length": L, "sent": N, "complete": ...}) once it is over,
+--header-log appends one JSON object per request ({"path": ..., "client": ADDRESS, "headers": {...}}), so tests can
+see what a probe sent and where from; --send-log appends one per response ({"status": S, "length": L, "sent": N, "complete": ...}) once it is over,
 with how many body bytes the socket took before the client hung up (with --body-size the send buffer is kept small,
 so that this is close to what reached the client). Several --port values serve the same answer on several ports
 (for probe-scale benchmarks).
---refuse-file names a file of client addresses, one per line, each optionally followed by ` hang`; it is read again
-for every request, so that a test can change it while the endpoint runs. A request from a listed address is closed
-without a response, or, with `hang`, held unanswered until the address is no longer listed (one vantage point of
-several sees the endpoint down, the others up).
+--refuse-file makes the endpoint unreachable for some clients only (one vantage point of several losing it): before
+answering a connection, PATH is read afresh (missing: empty); it lists client addresses, one a line, each optionally
+followed by " hang" ("#" starts a comment). A connection from a listed address is closed at once without a response,
+or, with "hang", held open without one until the client gives up.
 """
 import argparse
 import http.server
@@ -51,15 +51,18 @@ def body_chunks(args):
 
 
 def refusal(path, client):
-    """None, "close" or "hang": what the refuse file says about the client address."""
+    """None to answer `client`, else "close" or "hang", as --refuse-file lists it now."""
     try:
-        with open(path) as listed:
-            for line in listed:
-                fields = line.split()
-                if fields and fields[0] == client:
-                    return "hang" if fields[1:2] == ["hang"] else "close"
+        with open(path) as file:
+            lines = file.read().splitlines()
     except FileNotFoundError:
-        pass
+        return None
+    # An IPv6 server sees IPv4 clients as ::ffff:a.b.c.d; either spelling may be listed.
+    names = {client, client.removeprefix("::ffff:")}
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if words and words[0] in names:
+            return "hang" if words[1:] == ["hang"] else "close"
     return None
 
 
@@ -71,12 +74,23 @@ def handler_class(args):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def handle(self):
+            action = refusal(args.refuse_file, self.client_address[0]) if args.refuse_file else None
+            if action == "hang":
+                # Read and drop whatever comes until the client closes (or resets): no response, ever.
+                try:
+                    while self.connection.recv(4096):
+                        pass
+                except OSError:
+                    pass
+            if action is None:
+                super().handle()
+
         def do_GET(self):
-            if args.refuse_file and self.refused():
-                return
             if args.header_log:
                 with open(args.header_log, "a") as log:
-                    log.write(json.dumps({"path": self.path, "headers": dict(self.headers.items())}) + "\n")
+                    log.write(json.dumps({"path": self.path, "client": self.client_address[0],
+                                          "headers": dict(self.headers.items())}) + "\n")
             if args.delay:
                 time.sleep(args.delay)
             with statuses_lock:
@@ -104,19 +118,6 @@ def handler_class(args):
                 with open(args.send_log, "a") as log:
                     log.write(json.dumps({"status": status, "length": length, "sent": sent, "complete": complete}))
                     log.write("\n")
-
-        def refused(self):
-            """True when the refuse file lists the client: the connection is then closed, unanswered (once the
-            address is no longer listed, for a held one)."""
-            client = self.client_address[0]
-            verdict = refusal(args.refuse_file, client)
-            if verdict is None:
-                return False
-            while verdict == "hang":
-                time.sleep(0.05)
-                verdict = refusal(args.refuse_file, client)
-            self.close_connection = True
-            return True
 
         def log_message(self, *_):
             pass
@@ -146,7 +147,7 @@ def main():
     parser.add_argument("--body", default="ok\n")
     parser.add_argument("--body-offset", type=int, default=0)
     parser.add_argument("--body-size", type=int)
-    parser.add_argument("--refuse-file", help="client addresses to close unanswered (` hang`: to hold)")
+    parser.add_argument("--refuse-file")
     args = parser.parse_args()
 
     family_server = http.server.ThreadingHTTPServer

@@ -2,32 +2,45 @@ import Foundation
 import TMRouting
 import TMSystem
 
-/// Loads a configuration directory: `edgetm.json` and every `*.json` in its profiles directory.
-/// Everything is read and checked before anything is returned, and every problem is reported.
+/// Loads a configuration directory: `edgetm.json` and every `*.json` in its profiles directory, or, for a server
+/// of a fleet, `edgetm.json` and the profiles and subnet map of a revision published to etcd. Everything is read
+/// and checked before anything is returned, and every problem is reported.
 public enum ConfigLoader {
     public static let serverFile = "edgetm.json"
 
-    public static func load(directory: String) -> LoadResult {
+    /// `source`: where the profiles and the subnet map come from instead of the directory's files.
+    public static func load(directory: String, source: DocumentSource? = nil) -> LoadResult {
         let log = IssueLog()
         let settings = readDocument(directory: directory, file: serverFile, log: log).flatMap {
             ServerConfigReader.read($0, file: serverFile, log: log)
         }
         let profilesDirectory = settings?.profilesDirectory ?? "profiles"
+        let files =
+            source.map { source in source.documents.profiles.keys.sorted().map { source.origin + $0 } }
+            ?? profileFiles(directory: directory, profilesDirectory: profilesDirectory, log: log)
         // Each file is read and checked with its own log; the logs are joined in file order.
-        let read = profileFiles(directory: directory, profilesDirectory: profilesDirectory, log: log)
-            .concurrentMap { file in
-                let fileLog = IssueLog()
-                let draft = readDocument(directory: directory, file: file, log: fileLog).flatMap {
-                    ProfileReader.read($0, file: file, log: fileLog)
-                }
-                return (draft, fileLog.issues)
-            }
+        let read = files.concurrentMap { file in
+            let fileLog = IssueLog()
+            let document =
+                source.map { source in
+                    parse(
+                        source.documents.profiles[String(file.dropFirst(source.origin.count))], file: file, log: fileLog
+                    )
+                } ?? readDocument(directory: directory, file: file, log: fileLog)
+            let draft = document.flatMap { ProfileReader.read($0, file: file, log: fileLog) }
+            return (draft, fileLog.issues)
+        }
         for (_, issues) in read { log.append(issues) }
         let drafts = read.compactMap(\.0)
         checkUniqueness(drafts, zone: settings?.zone, log: log)
         NestingRules.check(drafts, log: log)
-        let locator = settings.flatMap { GeoSourceLoader.load($0.geo, directory: directory, log: log) }
+        let locator = settings.flatMap { settings in
+            GeoSourceLoader.load(
+                settings.geo, directory: directory,
+                publishedSubnets: source.map { ($0.documents.geoSubnets, $0.origin + "geo-subnets") }, log: log)
+        }
         let cookies = settings?.cookieSecretFile.flatMap { readCookies($0, directory: directory, log: log) }
+        let fleet = settings?.fleet.flatMap { FleetReader.resolveFiles($0, directory: directory, log: log) }
         guard let settings, let locator, !log.hasErrors else {
             return LoadResult(configuration: nil, issues: log.issues)
         }
@@ -36,7 +49,8 @@ public enum ConfigLoader {
             profiles: number(drafts, zone: settings.zone),
             statusAllow: settings.statusAllow, stateFile: settings.stateFile,
             stateMaxAgeSeconds: settings.stateMaxAgeSeconds, locator: locator, http: settings.http,
-            rateLimit: settings.rateLimit, cookies: cookies)
+            rateLimit: settings.rateLimit, cookies: cookies, fleet: fleet,
+            probeSourceAddresses: settings.probeSourceAddresses)
         return LoadResult(configuration: configuration, issues: log.issues)
     }
 
@@ -65,6 +79,19 @@ public enum ConfigLoader {
             log.error(file, "", "cannot be read: \(error)")
             return nil
         }
+        return parse(data, file: file, log: log)
+    }
+
+    /// A document held in memory (from etcd), under the same limits as a file.
+    static func parse(_ data: Data?, file: String, log: IssueLog) -> JSONValue? {
+        guard let data else {
+            log.error(file, "", "is missing")
+            return nil
+        }
+        guard data.count <= maxFileSize else {
+            log.error(file, "", "is larger than \(maxFileSize) bytes")
+            return nil
+        }
         do {
             return try JSONValue.parse(data)
         } catch {
@@ -74,7 +101,7 @@ public enum ConfigLoader {
     }
 
     /// `profiles/*.json`, sorted, as paths relative to the configuration directory.
-    private static func profileFiles(directory: String, profilesDirectory: String, log: IssueLog) -> [String] {
+    static func profileFiles(directory: String, profilesDirectory: String, log: IssueLog) -> [String] {
         let url = URL(fileURLWithPath: profilesDirectory, relativeTo: URL(fileURLWithPath: directory + "/"))
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else {
             log.error(serverFile, "profiles", "directory \"\(profilesDirectory)\" cannot be read")

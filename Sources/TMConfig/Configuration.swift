@@ -20,6 +20,10 @@ public struct Configuration: Sendable {
     public let rateLimit: RateLimit?
     /// DNS cookies; nil: off (COOKIE options are ignored).
     public let cookies: CookieSettings?
+    /// The etcd fleet this server belongs to; nil: a standalone server.
+    public let fleet: FleetSettings?
+    /// Where probes leave from: at most one IPv4 and one IPv6 address; empty: wherever the kernel picks.
+    public let probeSourceAddresses: [IPAddress]
 
     public var endpointCount: Int { profiles.reduce(0) { $0 + $1.endpoints.count } }
 
@@ -27,7 +31,7 @@ public struct Configuration: Sendable {
         directory: String, listen: [ListenAddress], zone: ZoneConfig, profiles: [Profile],
         statusAllow: [IPNetwork] = [], stateFile: String? = nil, stateMaxAgeSeconds: Double = 3600,
         locator: ClientLocator = .none, http: HTTPSettings? = nil, rateLimit: RateLimit? = nil,
-        cookies: CookieSettings? = nil
+        cookies: CookieSettings? = nil, fleet: FleetSettings? = nil, probeSourceAddresses: [IPAddress] = []
     ) {
         self.directory = directory
         self.listen = listen
@@ -40,6 +44,8 @@ public struct Configuration: Sendable {
         self.http = http
         self.rateLimit = rateLimit
         self.cookies = cookies
+        self.fleet = fleet
+        self.probeSourceAddresses = probeSourceAddresses
     }
 
     /// The same configuration with the cookie secret the daemon created for it.
@@ -48,7 +54,8 @@ public struct Configuration: Sendable {
             directory: directory, listen: listen, zone: zone, profiles: profiles, statusAllow: statusAllow,
             stateFile: stateFile, stateMaxAgeSeconds: stateMaxAgeSeconds, locator: locator, http: http,
             rateLimit: rateLimit,
-            cookies: cookies.map { CookieSettings(secretFile: $0.secretFile, secret: secret) })
+            cookies: cookies.map { CookieSettings(secretFile: $0.secretFile, secret: secret) }, fleet: fleet,
+            probeSourceAddresses: probeSourceAddresses)
     }
 }
 

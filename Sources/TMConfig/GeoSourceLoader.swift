@@ -5,7 +5,11 @@ import TMRouting
 /// Opens the geo database and reads the operator's subnet map (`{ "198.51.100.0/24": "DE" }`), reporting problems
 /// against the file they are in.
 enum GeoSourceLoader {
-    static func load(_ settings: GeoSettings, directory: String, log: IssueLog) -> ClientLocator? {
+    /// `publishedSubnets`: for a server of a fleet, the revision's subnet map (nil data: the revision has none)
+    /// and the name issues give it; it replaces `settings.subnets`.
+    static func load(
+        _ settings: GeoSettings, directory: String, publishedSubnets: (Data?, name: String)? = nil, log: IssueLog
+    ) -> ClientLocator? {
         let errorsBefore = log.issues.count
         var database: MaxMindDatabase?
         if let path = settings.database {
@@ -17,16 +21,20 @@ enum GeoSourceLoader {
             }
         }
         var subnets: [(network: IPNetwork, code: String)] = []
-        if let file = settings.subnets {
-            subnets = readSubnetMap(file, directory: directory, log: log)
+        if let (data, name) = publishedSubnets {
+            if let data {
+                subnets = readSubnetMap(ConfigLoader.parse(data, file: name, log: log), file: name, log: log)
+            }
+        } else if let file = settings.subnets {
+            subnets = readSubnetMap(
+                ConfigLoader.readDocument(directory: directory, file: file, log: log), file: file, log: log)
         }
         let failed = log.issues.dropFirst(errorsBefore).contains { $0.severity == .error }
         return failed ? nil : ClientLocator(subnets: subnets, database: database)
     }
 
-    private static func readSubnetMap(_ file: String, directory: String, log: IssueLog) -> [(IPNetwork, String)] {
-        guard let document = ConfigLoader.readDocument(directory: directory, file: file, log: log),
-            let map = ObjectReader(document, file: file, path: "", log: log)
+    private static func readSubnetMap(_ document: JSONValue?, file: String, log: IssueLog) -> [(IPNetwork, String)] {
+        guard let document, let map = ObjectReader(document, file: file, path: "", log: log)
         else { return [] }
         var entries: [(IPNetwork, String)] = []
         var seen: [IPNetwork: String] = [:]

@@ -13,6 +13,9 @@ struct ServerSettings {
     var rateLimit: RateLimit?
     /// `cookies.secretFile` as written (relative to the configuration directory); nil: cookies off.
     var cookieSecretFile: String?
+    /// TLS files still relative to the configuration directory.
+    var fleet: FleetSettings?
+    var probeSourceAddresses: [IPAddress]
 }
 
 /// `http` in edgetm.json: the HTTP interface (metrics, health).
@@ -55,6 +58,8 @@ enum ServerConfigReader {
             }
             cookies.finish()
         }
+        let fleet = root.object("fleet").flatMap(FleetReader.read)
+        let probeSourceAddresses = readProbeSources(root)
         let stateMaxAge =
             root.number("stateMaxAgeSeconds").flatMap { age -> Double? in
                 guard age >= 0 else {
@@ -69,7 +74,27 @@ enum ServerConfigReader {
         return ServerSettings(
             listen: listen, zone: zone, profilesDirectory: profiles, statusAllow: statusAllow,
             stateFile: stateFile, stateMaxAgeSeconds: stateMaxAge, geo: geo, http: http, rateLimit: rateLimit,
-            cookieSecretFile: cookieSecretFile)
+            cookieSecretFile: cookieSecretFile, fleet: fleet, probeSourceAddresses: probeSourceAddresses)
+    }
+
+    /// A probe binds to the source of its connection's family, so more than one per family would be ambiguous.
+    private static func readProbeSources(_ root: ObjectReader) -> [IPAddress] {
+        guard let elements = root.array("probeSourceAddress") else { return [] }
+        var addresses: [IPAddress] = []
+        for (value, path) in elements {
+            guard case .string(let text) = value, let address = IPAddress(text) else {
+                root.error(atPath: path, "\(value.shortDescription) is not an IPv4 or IPv6 address")
+                continue
+            }
+            addresses.append(address)
+        }
+        let v4 = addresses.filter { if case .v4 = $0 { true } else { false } }.count
+        for (count, family) in [(v4, "IPv4"), (addresses.count - v4, "IPv6")] where count > 1 {
+            root.error(
+                "probeSourceAddress",
+                "lists \(count == 2 ? "two" : "\(count)") \(family) addresses; give at most one of each family")
+        }
+        return addresses
     }
 
     /// Every key has a default (the values BIND suggests for an authoritative server), so `"rateLimit": {}` turns

@@ -1,10 +1,5 @@
 import Synchronization
-
-/// An endpoint by its names, which survive reloads (ids do not).
-public struct EndpointKey: Hashable, Sendable {
-    public let profile: String
-    public let endpoint: String
-}
+import TMRouting
 
 /// How often each endpoint was handed out, summed over listener threads. Threads count privately and add their
 /// counts here about once a second, so the query path takes no lock.

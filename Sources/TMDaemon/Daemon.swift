@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import Synchronization
 import TMConfig
 import TMControl
+import TMFleet
 import TMHTTP
 import TMHealth
 import TMRouting
@@ -21,6 +23,8 @@ public struct DaemonOptions: Sendable {
     public var udpThreads: Int
     /// The control socket's path; nil: `ControlSocketPath.forDaemon`'s rule.
     public var controlPath: String?
+    /// False for `edgetm probe`: a vantage point of a fleet that probes and publishes verdicts but serves no DNS.
+    public var answersDNS = true
 
     public init(
         configDirectory: String, listenOverride: [ListenAddress] = [],
@@ -42,6 +46,9 @@ public final class Daemon: Sendable {
     private let logger: Logger
     private let identity: ServerIdentity
     private let notifier = SystemdNotifier()
+    private let reloads = ReloadRequests()
+    /// How many errors the last load found, for the status of a refused fleet revision.
+    private let lastLoadErrors = Mutex(0)
 
     public init(options: DaemonOptions, logger: Logger) {
         self.options = options
@@ -60,11 +67,10 @@ public final class Daemon: Sendable {
 
         // Started in a function of its own, so that the first configuration is not held here for the whole run:
         // after a reload only the publisher's snapshot keeps one.
-        guard let (publisher, monitor, serving, control) = start() else { return 1 }
-        let reloads = ReloadRequests()
+        guard let (publisher, monitor, serving, control, fleet) = start() else { return 1 }
         reloads.serve { [self] in
             notifier.notify("RELOADING=1")
-            reload(publisher: publisher, serving: serving)
+            reload(publisher: publisher, serving: serving, fleet: fleet)
             notifier.notify("READY=1")
         }
         while true {
@@ -77,6 +83,8 @@ public final class Daemon: Sendable {
                 logger.notice("stopping", metadata: ["signal": "\(received == SIGTERM ? "SIGTERM" : "SIGINT")"])
                 control?.remove()
                 monitor.stop()
+                // The lease is revoked if etcd answers at once, so that the others stop counting this server.
+                fleet?.agent.stop(within: Self.fleetStopWait)
                 // Unsaved health is written if the publisher is free; a reload it is building can take seconds,
                 // and a stop must not wait for that (the state file is at most a few seconds old anyway).
                 publisher.stop(within: Self.stopWait)
@@ -87,33 +95,53 @@ public final class Daemon: Sendable {
 
     /// How long a stop waits for the publisher's last state file write.
     static let stopWait = 0.5
+    /// How long a stop waits for etcd to revoke the lease; a dead etcd lets it expire instead.
+    static let fleetStopWait = 1.0
 
     /// Loads the configuration, restores saved health, builds the first snapshot, binds the listeners, starts
     /// probing and publishing, and tells systemd when ready; nil (after logging why) when any of it fails. Returns
     /// the addresses it serves, which no reload changes.
-    private func start() -> (Publisher, HealthMonitor, [ListenAddress], ControlServer?)? {
-        guard let configuration = load(reason: "start") else { return nil }
+    private func start() -> (Publisher, HealthMonitor, [ListenAddress], ControlServer?, FleetMembership?)? {
+        guard let local = load(reason: "start") else { return nil }
         Self.raiseFileLimit()
-        let stateFile = StateFile(configured: configuration.stateFile, configDirectory: options.configDirectory)
+        let stateFile = StateFile(configured: local.stateFile, configDirectory: options.configDirectory)
         let monitor: HealthMonitor
-        let publisher: Publisher
         do {
             monitor = try HealthMonitor(logger: logger)
+        } catch {
+            logger.error("cannot start", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let fleet = local.fleet.map { settings in
+            FleetMembership(
+                settings: settings, configuration: local, monitor: monitor, cache: FleetCache(beside: stateFile),
+                role: options.answersDNS ? "server" : "probe", logger: logger)
+        }
+        let (configuration, revision, refused) =
+            fleet?.startingConfiguration(local: local) { documents, revision in
+                let result = load(reason: "start", published: (documents, revision))
+                return (result, result == nil ? lastLoadErrors.withLock { $0 } : 0)
+            } ?? (local, nil, nil)
+        let publisher: Publisher
+        do {
             let (saved, kept) = restoredState(stateFile, maxAge: configuration.stateMaxAgeSeconds)
-            let health = monitor.configure(configuration.profiles, generation: 0, restoring: saved)
+            let health = monitor.configure(
+                configuration.profiles, generation: 0, restoring: saved,
+                sourceAddresses: configuration.probeSourceAddresses)
             publisher = try Publisher(
-                configuration: configuration, health: health, admin: kept.admin, events: kept.events,
-                builder: SnapshotBuilder(identity: identity), monitor: monitor,
+                configuration: configuration, revision: revision, health: health, admin: kept.admin,
+                events: kept.events, builder: SnapshotBuilder(identity: identity), monitor: monitor,
                 stateFile: stateFile, logger: logger)
         } catch {
             logger.error("cannot start", metadata: ["error": "\(error)"])
             return nil
         }
+        if let refused { publisher.reloadRefused(errorCount: refused.errors, revision: refused.revision) }
         let counters = AnswerCounters()
         func status(rendersProfiles: Bool) -> DaemonStatus {
             DaemonStatus(
                 store: publisher.store, board: publisher.board, monitor: monitor, counters: counters,
-                rendersProfiles: rendersProfiles)
+                vantage: publisher.vantage, rendersProfiles: rendersProfiles)
         }
         let desk = StatusDesk(store: publisher.store, status: status(rendersProfiles: true))
         let heartbeat = Heartbeat()
@@ -121,7 +149,8 @@ public final class Daemon: Sendable {
         let context = ListenerContext(
             store: publisher.store, status: status(rendersProfiles: false), desk: desk, counters: counters,
             queries: queries, rateLimited: publisher.rateLimited, heartbeat: heartbeat)
-        let addresses = options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
+        let addresses =
+            !options.answersDNS ? [] : options.listenOverride.isEmpty ? configuration.listen : options.listenOverride
         do {
             try startListeners(on: addresses, context: context)
         } catch {
@@ -129,7 +158,7 @@ public final class Daemon: Sendable {
             return nil
         }
         logger.notice(
-            "serving",
+            options.answersDNS ? "serving" : "probing (a vantage point: no DNS is served)",
             metadata: [
                 "zone": "\(configuration.zone.apex)", "profiles": "\(configuration.profiles.count)",
                 "listen": "\(addresses.map(\.description).joined(separator: " "))",
@@ -140,23 +169,32 @@ public final class Daemon: Sendable {
         desk.start()
         let control = startControl(publisher: publisher)
         if let http = configuration.http {
-            guard startHTTP(http, publisher: publisher, monitor: monitor, context: context) else { return nil }
+            guard startHTTP(http, publisher: publisher, monitor: monitor, context: context, fleet: fleet?.agent)
+            else { return nil }
         }
+        fleet?.agent.configurationChanged(longestInterval: FleetMembership.longestInterval(configuration))
+        fleet?.start(publisher: publisher, reloads: reloads)
+        let agent = fleet?.agent
         startNamedThread("probes") {
-            monitor.run { publisher.healthChanged($0) }
+            monitor.run { report in
+                publisher.healthChanged(report)
+                agent?.verdictsChanged(report.changed)
+            }
         }
         announceReady(monitor: monitor, configuration: configuration)
         startWatchdog(heartbeat: heartbeat)
-        return (publisher, monitor, addresses, control)
+        return (publisher, monitor, addresses, control, fleet)
     }
 
     /// The HTTP interface; false (after logging why) when an address cannot be bound, which stops the start like a
     /// DNS address that cannot be bound.
     private func startHTTP(
-        _ settings: HTTPSettings, publisher: Publisher, monitor: HealthMonitor, context: ListenerContext
+        _ settings: HTTPSettings, publisher: Publisher, monitor: HealthMonitor, context: ListenerContext,
+        fleet: FleetAgent?
     ) -> Bool {
         let routes = DaemonRoutes(
-            publisher: publisher, monitor: monitor, context: context, started: Date(), version: Daemon.version
+            publisher: publisher, monitor: monitor, context: context, started: Date(), version: Daemon.version,
+            fleet: fleet
         ).routes
         do {
             let server = try HTTPServer.start(
@@ -187,19 +225,27 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func load(reason: String) -> Configuration? {
-        let result = ConfigLoader.load(directory: options.configDirectory)
+    /// `published`: a fleet revision's documents, validated with the local `edgetm.json`.
+    private func load(reason: String, published: (ConfigDocuments, Int64)? = nil) -> Configuration? {
+        let result = ConfigLoader.load(
+            directory: options.configDirectory, source: published.map { Self.source($0.0, revision: $0.1) })
+        lastLoadErrors.withLock { $0 = result.errors.count }
         for warning in result.warnings { logger.warning("\(warning)") }
         for error in result.errors { logger.error("\(error)") }
         if result.configuration == nil {
-            logger.error(
-                "configuration refused",
-                metadata: [
-                    "config.directory": "\(options.configDirectory)", "errors": "\(result.errors.count)",
-                    "during": "\(reason)",
-                ])
+            var metadata: Logger.Metadata = [
+                "config.directory": "\(options.configDirectory)", "errors": "\(result.errors.count)",
+                "during": "\(reason)",
+            ]
+            if let published { metadata["revision"] = "\(published.1)" }
+            logger.error("configuration refused", metadata: metadata)
         }
         return result.configuration.flatMap(creatingCookieSecret)
+    }
+
+    /// Issues in a published revision name it: `etcd revision 42: app.json: ...`.
+    static func source(_ documents: ConfigDocuments, revision: Int64) -> DocumentSource {
+        DocumentSource(documents, origin: "etcd revision \(revision): ")
     }
 
     /// The configuration with its cookie secret, created (random, mode 0600) when cookies are on and the file does
@@ -286,18 +332,23 @@ public final class Daemon: Sendable {
 
     /// Everything is validated before anything changes; a refused configuration leaves the old one serving.
     /// `serving`: the addresses bound at start.
-    private func reload(publisher: Publisher, serving: [ListenAddress]) {
+    /// For a server of a fleet, the profiles come from the newest revision published (the local files until one
+    /// is); a SIGHUP reads the local `edgetm.json` again with it.
+    private func reload(publisher: Publisher, serving: [ListenAddress], fleet: FleetMembership?) {
         defer { Self.returnFreedMemorySoon() }
         let started = monotonicSeconds()
-        let result = ConfigLoader.load(directory: options.configDirectory)
+        let published = fleet?.newest
+        let result = ConfigLoader.load(
+            directory: options.configDirectory,
+            source: published.map { Self.source($0.documents, revision: $0.revision) })
         let loaded = monotonicSeconds()
         for warning in result.warnings { logger.warning("\(warning)") }
         guard let configuration = result.configuration.flatMap(creatingCookieSecret) else {
             for error in result.errors { logger.error("\(error)") }
-            logger.error(
-                "reload failed; the running configuration keeps serving",
-                metadata: ["errors": "\(result.errors.count)"])
-            publisher.reloadRefused(errorCount: result.errors.count)
+            var metadata: Logger.Metadata = ["errors": "\(result.errors.count)"]
+            if let published { metadata["revision"] = "\(published.revision)" }
+            logger.error("reload failed; the running configuration keeps serving", metadata: metadata)
+            publisher.reloadRefused(errorCount: result.errors.count, revision: published?.revision)
             return
         }
         // Listeners are bound once, at start, and a listener thread cannot yet be stopped on its own: a changed
@@ -310,17 +361,19 @@ public final class Daemon: Sendable {
                     "listen.configured": "\(configuration.listen.map(\.description).joined(separator: " "))",
                 ])
         }
-        guard publisher.reload(configuration) else {
+        guard publisher.reload(configuration, revision: published?.revision) else {
             logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])
             return
         }
-        logger.notice(
-            "reloaded",
-            metadata: [
-                "profiles": "\(configuration.profiles.count)",
-                "load.seconds": "\(Self.seconds(loaded - started))",
-                "apply.seconds": "\(Self.seconds(monotonicSeconds() - loaded))",
-            ])
+        if let published { fleet?.applied(published.documents, revision: published.revision) }
+        fleet?.agent.configurationChanged(longestInterval: FleetMembership.longestInterval(configuration))
+        var metadata: Logger.Metadata = [
+            "profiles": "\(configuration.profiles.count)",
+            "load.seconds": "\(Self.seconds(loaded - started))",
+            "apply.seconds": "\(Self.seconds(monotonicSeconds() - loaded))",
+        ]
+        if let published { metadata["revision"] = "\(published.revision)" }
+        logger.notice("reloaded", metadata: metadata)
     }
 
     /// Once every listener has moved to the new snapshot (they look at least once a second), the memory of the old

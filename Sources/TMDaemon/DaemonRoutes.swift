@@ -1,4 +1,5 @@
 import Foundation
+import TMFleet
 import TMHTTP
 import TMHealth
 import TMRouting
@@ -12,11 +13,12 @@ struct DaemonRoutes {
     let context: ListenerContext
     let started: Date
     let version: String
+    let fleet: FleetAgent?
 
     var routes: HTTPRoutes {
         let status = DaemonStatus(
             store: publisher.store, board: publisher.board, monitor: monitor, counters: context.counters,
-            rendersProfiles: true)
+            vantage: publisher.vantage, rendersProfiles: true)
         return [
             "/metrics": { [self] _ in
                 HTTPDocument(
@@ -26,7 +28,12 @@ struct DaemonRoutes {
                             snapshot: publisher.store.snapshot, queries: context.queries.snapshot,
                             answers: context.counters.all, probes: monitor.probeTallies(),
                             reloads: publisher.reloads.current, rateLimited: publisher.rateLimited.totals,
-                            started: started, version: version
+                            started: started, version: version,
+                            fleet: publisher.vantage?.status.map { status in
+                                MetricsPage.FleetMetrics(
+                                    status: status, verdictWrites: fleet?.writes.load(ordering: .relaxed) ?? 0,
+                                    leaseRenewals: fleet?.renewals.load(ordering: .relaxed) ?? 0)
+                            }
                         ).render().utf8))
             },
             "/healthz": { [context] _ in

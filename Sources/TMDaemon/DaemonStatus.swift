@@ -13,16 +13,18 @@ final class DaemonStatus: StatusSource {
     private let board: StatusBoard
     private let monitor: HealthMonitor
     private let counters: AnswerCounters
+    private let vantage: VantageBoard?
     let rendersProfiles: Bool
 
     init(
         store: SnapshotStore, board: StatusBoard, monitor: HealthMonitor, counters: AnswerCounters,
-        rendersProfiles: Bool
+        vantage: VantageBoard?, rendersProfiles: Bool
     ) {
         self.store = store
         self.board = board
         self.monitor = monitor
         self.counters = counters
+        self.vantage = vantage
         self.rendersProfiles = rendersProfiles
     }
 
@@ -58,9 +60,17 @@ final class DaemonStatus: StatusSource {
     {
         let monitor = monitor
         let counters = counters
-        return StatusInput(
+        var input = StatusInput(
             zone: snapshot.configuration.zone.apex, routing: snapshot.routing,
             endpointHealth: { monitor.endpoint($0) }, answered: { counters.answers(for: $0, in: snapshot) },
             generation: generation, started: started, lastReload: lastReload)
+        if let vantage {
+            input.vantage = { id in
+                guard id < snapshot.endpointKeys.count, let own = monitor.endpoint(id)?.verdict else { return nil }
+                let verdicts = vantage.verdicts(on: snapshot.endpointKeys[id], own: own)
+                return verdicts.isEmpty ? nil : verdicts
+            }
+        }
+        return input
     }
 }

@@ -12,6 +12,8 @@ public struct Event: Codable, Sendable, Equatable {
         case failOpenLeft = "fail-open-left"
         case reload
         case admin
+        /// A fleet server's link to etcd: `ok` or `local-only`.
+        case fleet
     }
 
     public let sequence: UInt64

@@ -1,6 +1,7 @@
 import Foundation
 import TMHealth
 import TMRouting
+import TMStatus
 
 /// The Prometheus text exposition (format 0.0.4) of one moment: the serving snapshot, the listeners' counts, the
 /// monitor's probe tallies and the reload history. Series come from the snapshot each time, so profiles and
@@ -15,13 +16,41 @@ struct MetricsPage {
     var rateLimited: (dropped: UInt64, slipped: UInt64)
     var started: Date
     var version: String
+    /// For a server of a fleet; nil without one (and no `edgetm_fleet_` series).
+    var fleet: FleetMetrics?
+
+    /// A fleet server's link to etcd and what it wrote there.
+    struct FleetMetrics {
+        var status: FleetStatus
+        var verdictWrites: UInt64
+        var leaseRenewals: UInt64
+    }
 
     func render() -> String {
         var page = Exposition()
         dns(&page)
         trafficManager(&page)
+        if let fleet { self.fleet(fleet, &page) }
         process(&page)
         return page.text
+    }
+
+    private func fleet(_ fleet: FleetMetrics, _ page: inout Exposition) {
+        page.family(
+            "edgetm_fleet_connected", .gauge,
+            "1 while etcd is reachable and routing uses the fleet's verdicts; 0 while only this server's own.")
+        page.sample("edgetm_fleet_connected", [:], UInt64(fleet.status.isConnected ? 1 : 0))
+        page.family("edgetm_fleet_vantage_points", .gauge, "Live vantage points of the fleet, this one included.")
+        page.sample("edgetm_fleet_vantage_points", [:], UInt64(fleet.status.vantagePoints))
+        page.family(
+            "edgetm_fleet_config_revision", .gauge,
+            "The etcd revision of the configuration that serves; 0 while the local files serve.")
+        page.sample("edgetm_fleet_config_revision", [:], UInt64(max(0, fleet.status.configRevision ?? 0)))
+        page.family(
+            "edgetm_fleet_etcd_writes_total", .counter,
+            "Writes to etcd: transactions of verdict changes, and lease renewals.")
+        page.sample("edgetm_fleet_etcd_writes_total", ["kind": "verdicts"], fleet.verdictWrites)
+        page.sample("edgetm_fleet_etcd_writes_total", ["kind": "lease_renewal"], fleet.leaseRenewals)
     }
 
     private func dns(_ page: inout Exposition) {

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import TMConfig
 import TMControl
+import TMFleet
 import TMHealth
 import TMRouting
 import TMStatus
@@ -23,9 +24,13 @@ final class Publisher: Sendable {
 
     fileprivate enum Message {
         case health(HealthReport)
-        case reload(Configuration, done: @Sendable (Bool) -> Void)
-        /// A reload whose configuration the loader refused: nothing changes but the zone status's reload line.
-        case reloadRefused(errorCount: Int)
+        /// `revision`: the fleet revision the configuration was published as; nil for local files.
+        case reload(Configuration, revision: Int64?, done: @Sendable (Bool) -> Void)
+        /// A reload whose configuration the loader refused: nothing changes but the zone status's reload line (and,
+        /// for a fleet revision, its `refused=`).
+        case reloadRefused(errorCount: Int, revision: Int64?)
+        /// The fleet's verdicts or the link to etcd changed.
+        case fleet(FleetUpdate)
         /// From the control socket: applied at once, answered with what it changed.
         case admin(ControlRequest, by: String, done: @Sendable (ControlReply) -> Void)
         case stop(done: @Sendable () -> Void)
@@ -46,16 +51,22 @@ final class Publisher: Sendable {
     private let worker: Mutex<Worker>
 
     /// The first snapshot is built here, before any listener starts; throws when its answers cannot be encoded.
+    /// What status shows of the fleet's verdicts; nil without a fleet.
+    let vantage: VantageBoard?
+
     init(
-        configuration: Configuration, health: HealthVector, admin: [AdminEntry], events: [Event] = [],
-        builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger
+        configuration: Configuration, revision: Int64? = nil, health: HealthVector, admin: [AdminEntry],
+        events: [Event] = [], builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger
     ) throws(AnswerEncodingError) {
         self.events = EventLog(restoring: events)
         var builder = builder
+        vantage = configuration.fleet.map { VantageBoard(instance: $0.instance) }
         var worker = Worker(
-            builder: builder, monitor: monitor, stateFile: stateFile, logger: logger, admin: AdminTable(entries: admin))
-        let snapshot = try builder.build(
-            configuration, health: worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles)))
+            builder: builder, monitor: monitor, stateFile: stateFile, logger: logger, admin: AdminTable(entries: admin),
+            fleet: configuration.fleet.map { FleetRouting(settings: $0, revision: revision) }, vantage: vantage)
+        let own = worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles))
+        worker.configureFleet(for: configuration)
+        let snapshot = try builder.build(configuration, health: worker.routedHealth(own: own))
         store = SnapshotStore(snapshot)
         worker.attach(
             builder: builder, store: store, board: board, reloads: reloads, events: self.events,
@@ -77,11 +88,11 @@ final class Publisher: Sendable {
 
     /// A validated configuration: the monitor is reconfigured and every answer built again on the publisher
     /// thread; returns whether it now serves (false when its answers cannot be encoded: the old one keeps serving).
-    func reload(_ configuration: Configuration) -> Bool {
+    func reload(_ configuration: Configuration, revision: Int64? = nil) -> Bool {
         let outcome = Mutex<Bool?>(nil)
         let done = DispatchSemaphore(value: 0)
         enqueue(
-            .reload(configuration) { succeeded in
+            .reload(configuration, revision: revision) { succeeded in
                 outcome.withLock { $0 = succeeded }
                 done.signal()
             })
@@ -103,7 +114,12 @@ final class Publisher: Sendable {
     }
 
     /// A reload the loader refused (the errors are logged by the caller): shown in the zone status.
-    func reloadRefused(errorCount: Int) { enqueue(.reloadRefused(errorCount: errorCount)) }
+    func reloadRefused(errorCount: Int, revision: Int64? = nil) {
+        enqueue(.reloadRefused(errorCount: errorCount, revision: revision))
+    }
+
+    /// From the fleet's threads: queued, never waited for.
+    func fleetChanged(_ update: FleetUpdate) { enqueue(.fleet(update)) }
 
     /// Writes what is still unsaved and ends the thread; waits at most `seconds`.
     func stop(within seconds: Double) {
@@ -143,7 +159,12 @@ final class Publisher: Sendable {
             }
             var messages = takeQueued()
             if messages.isEmpty { continue }
-            if messages.allSatisfy({ if case .health = $0 { true } else { false } }) {
+            if messages.allSatisfy({
+                switch $0 {
+                case .health, .fleet: true
+                default: false
+                }
+            }) {
                 // Results of one probe round finish within milliseconds of each other: one snapshot for all.
                 usleep(useconds_t(Self.coalescingWindow * 1_000_000))
                 messages += takeQueued()
@@ -187,13 +208,60 @@ private struct Worker {
     private var overrides: [Int: AdminOverride] = [:]
     /// Why the state file cannot be written, while it cannot: logged when it starts or changes, shown in status.
     private var stateFileProblem: String?
+    /// The monitor's own verdicts as last reported, with the admin overrides: what routing uses without a fleet, or
+    /// while etcd cannot be reached.
+    private var own = HealthVector(endpointCount: 0)
+    private var fleet: FleetRouting?
+    private let vantage: VantageBoard?
 
-    init(builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger, admin: AdminTable) {
+    init(
+        builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger, admin: AdminTable,
+        fleet: FleetRouting?, vantage: VantageBoard?
+    ) {
         self.builder = builder
         self.monitor = monitor
         self.stateFile = stateFile
         self.logger = logger
         self.admin = admin
+        self.fleet = fleet
+        self.vantage = vantage
+    }
+
+    /// Takes a fleet update; returns the health routing now uses and the endpoints whose verdict changed from
+    /// `before`, or nil when nothing routing reads changed (the zone status is posted again when its line did).
+    mutating func applyFleet(_ update: FleetUpdate, to before: HealthVector) -> (HealthVector, Set<Int>)? {
+        guard fleet != nil else { return nil }
+        let statusBefore = fleet?.status
+        let ids = fleet?.take(update)
+        if let fleet { vantage?.post(fleet.view, isActive: fleet.isActive) }
+        if case .connection(let connection) = update {
+            eventsSlot?.append(
+                .fleet, to: connection.isConnected ? "ok" : "local-only", reason: connection.reason)
+        }
+        if fleet?.status != statusBefore { postZoneStatus() }
+        if let ids, ids.isEmpty { return nil }
+        let routed = routedHealth(own: own, ids: ids, base: before)
+        // Compared whole: a cheap pass over an array of small enums, and the one place that knows what moved.
+        let changed = routed.verdicts.indices.filter {
+            $0 >= before.verdicts.count || routed.verdicts[$0] != before.verdicts[$0]
+        }
+        return changed.isEmpty ? nil : (routed, Set(changed))
+    }
+
+    /// Endpoint names by id for a new configuration, so that the fleet's verdicts (by name) find their endpoints.
+    mutating func configureFleet(for configuration: Configuration) {
+        fleet?.configure(keys: ServingSnapshot.endpointKeys(of: configuration))
+    }
+
+    /// The health routing uses: `own` alone, or combined with the fleet's verdicts while etcd is reachable. `ids`:
+    /// the endpoints whose verdicts may have changed since `base`, which holds the rest; nil: all of them.
+    mutating func routedHealth(own: HealthVector, ids: [Int]? = nil, base: HealthVector? = nil) -> HealthVector {
+        self.own = own
+        guard let fleet, fleet.isActive else { return own }
+        let all = ids == nil || base == nil || base?.verdicts.count != own.verdicts.count
+        return fleet.view.combined(
+            own: own, ownInstance: fleet.instance, keys: fleet.keys, rule: fleet.rule,
+            ids: all ? Array(own.verdicts.indices) : ids ?? [], into: all ? own : base ?? own)
     }
 
     mutating func attach(
@@ -246,18 +314,29 @@ private struct Worker {
                 guard report.generation == generation else { continue }
                 var health = report.health
                 health.overrides = overrides
-                pending = (health, (pending?.changed ?? []).union(report.changed))
-            case .reload(let configuration, let done):
+                let routed = routedHealth(
+                    own: health, ids: report.changed, base: pending?.health ?? store.snapshot.routing.health)
+                pending = (routed, (pending?.changed ?? []).union(report.changed))
+            case .fleet(let update):
+                let before = pending?.health ?? store.snapshot.routing.health
+                guard let (routed, changed) = applyFleet(update, to: before) else { continue }
+                pending = (routed, (pending?.changed ?? []).union(changed))
+            case .reload(let configuration, let revision, let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
                 pending = nil
                 let succeeded = reload(configuration)
+                if succeeded, revision != nil { fleet?.applied(revision) }
+                if succeeded, revision == nil, configuration.fleet != nil { fleet?.applied(nil) }
                 reloadsSlot?.record(ReloadRecord(time: Date(), succeeded: succeeded, errorCount: succeeded ? 0 : 1))
                 eventsSlot?.append(.reload, to: succeeded ? "ok" : "failed", reason: succeeded ? nil : "answers")
                 postZoneStatus()
                 done(succeeded)
-            case .reloadRefused(let errorCount):
+            case .reloadRefused(let errorCount, let revision):
+                if let revision { fleet?.refused(revision) }
                 reloadsSlot?.record(ReloadRecord(time: Date(), succeeded: false, errorCount: errorCount))
-                eventsSlot?.append(.reload, to: "failed", reason: "errors=\(errorCount)")
+                eventsSlot?.append(
+                    .reload, to: "failed",
+                    reason: "errors=\(errorCount)" + (revision.map { " revision=\($0)" } ?? ""))
                 postZoneStatus()
             case .admin(let request, let by, let done):
                 if let pending { apply(pending.health, changed: pending.changed) }
@@ -299,8 +378,12 @@ private struct Worker {
         let old = store.snapshot
         generation += 1
         let profiles = ProfileSet(configuration.profiles)
-        let health = applyingAdmin(
-            to: monitor.configure(configuration.profiles, generation: generation), in: profiles)
+        let own = applyingAdmin(
+            to: monitor.configure(
+                configuration.profiles, generation: generation,
+                sourceAddresses: configuration.probeSourceAddresses), in: profiles)
+        configureFleet(for: configuration)
+        let health = routedHealth(own: own)
         do {
             let snapshot = try builder.build(configuration, health: health, previous: old)
             store.publish(snapshot)
@@ -310,8 +393,11 @@ private struct Worker {
         } catch {
             logger.error("\(error)")
             generation += 1
-            monitor.configure(old.configuration.profiles, generation: generation)
+            monitor.configure(
+                old.configuration.profiles, generation: generation,
+                sourceAddresses: old.configuration.probeSourceAddresses)
             overrides = admin.resolved(in: old.routing.profiles).overrides
+            configureFleet(for: old.configuration)
             return false
         }
     }
@@ -322,11 +408,13 @@ private struct Worker {
         let zone = snapshot.configuration.zone.apex
         let rateCounts = rateLimitedSlot?.totals ?? (0, 0)
         postedRateCounts = rateCounts
-        let input = StatusInput(
+        var input = StatusInput(
             zone: zone, routing: snapshot.routing, generation: generation, started: started,
             lastReload: reloadsSlot?.last.record,
             stateFileProblem: stateFileProblem.map { (stateFile.url.path, $0) },
             rateLimited: snapshot.configuration.rateLimit == nil ? nil : rateCounts)
+        input.fleet = fleet?.status
+        vantage?.status = input.fleet
         board.post(PreparedStatus(name: zone, lines: StatusReport.zone(input)))
     }
 
@@ -437,6 +525,7 @@ private struct Worker {
         let changed = Set(before.keys).union(overrides.keys).filter { before[$0] != overrides[$0] }
         var updated = health
         updated.overrides = overrides
+        own.overrides = overrides
         apply(updated, changed: changed)
         markUnsaved()
     }

@@ -1,5 +1,7 @@
 internal import CCurl
 internal import CCurlShim
+import TMRouting
+import TMSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +14,8 @@ final class CurlTransfer {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// What the body check reads; nil when the spec checks no body, and the body is then read and dropped.
     let body: ResponseBody?
+    /// The source addresses the socket callback binds to, and what a failed bind left; nil when the spec has none.
+    private let source: UnsafeMutablePointer<ccurl_probe_source>?
 
     /// curl's global state, set up once before any handle exists; a failure is kept and seen by every caller.
     static let globalInit: Result<Void, CurlError> = {
@@ -26,6 +30,7 @@ final class CurlTransfer {
         self.handle = handle
         self.spec = spec
         body = spec.expectedBody == nil ? nil : ResponseBody(limit: ProbeSpec.bodyCheckBytes)
+        source = Self.makeSource(v4: spec.sourceV4, v6: spec.sourceV6)
         // Fully initialised from here: when a step below throws, deinit frees the handle and the header list.
         try setLong(CURLOPT_NOSIGNAL, 1)
         try setLong(CURLOPT_FOLLOWLOCATION, 0)
@@ -55,6 +60,10 @@ final class CurlTransfer {
                 return Unmanaged<ResponseBody>.fromOpaque(context).takeUnretainedValue().take(piece)
             },
             Self.setoptCall(CURLOPT_WRITEFUNCTION))
+        if let source {
+            try CurlError.check(
+                ccurl_easy_set_probe_source(handle, source), Self.setoptCall(CURLOPT_SOCKOPTFUNCTION))
+        }
         switch spec.probeProtocol {
         case .tcp:
             try setLong(CURLOPT_CONNECT_ONLY, 1)
@@ -81,6 +90,44 @@ final class CurlTransfer {
         // Also takes the handle out of a multi handle it may still be in.
         curl_easy_cleanup(handle)
         curl_slist_free_all(headerList)
+        source?.deallocate()
+    }
+
+    /// Zeroed, then filled per family: the callback binds only the families marked as set.
+    private static func makeSource(v4: IPAddress?, v6: IPAddress?) -> UnsafeMutablePointer<ccurl_probe_source>? {
+        guard v4 != nil || v6 != nil else { return nil }
+        let source = UnsafeMutablePointer<ccurl_probe_source>.allocate(capacity: 1)
+        source.initialize(to: ccurl_probe_source())
+        v4?.withSockaddr { address, length in
+            withUnsafeMutableBytes(of: &source.pointee.v4) {
+                $0.copyMemory(from: .init(start: address, count: Int(length)))
+            }
+            source.pointee.has_v4 = 1
+        }
+        v6?.withSockaddr { address, length in
+            withUnsafeMutableBytes(of: &source.pointee.v6) {
+                $0.copyMemory(from: .init(start: address, count: Int(length)))
+            }
+            source.pointee.has_v6 = 1
+        }
+        return source
+    }
+
+    /// Why the connection could not be made from its source address, if that is why: curl itself only reports
+    /// that its socket callback refused.
+    private var bindFailure: ProbeFailure? {
+        // With a host name of both families, one family's bind may fail while the other's connection goes on.
+        guard let source, source.pointee.bind_errno != 0, source.pointee.bound == 0 else { return nil }
+        let reason = String(cString: strerror(source.pointee.bind_errno))
+        let address: IPAddress? =
+            switch source.pointee.bind_family {
+            case AF_INET: spec.sourceV4
+            case AF_INET6: spec.sourceV6
+            default: nil
+            }
+        // No family: the socket's could not even be read (getsockopt), so no source was tried.
+        guard let address else { return .other("cannot bind to a probe source address: \(reason)") }
+        return .other("cannot bind to probe source address \(address): \(reason)")
     }
 
     private func setLong(_ option: CURLoption, _ value: Int) throws(CurlError) {
@@ -117,6 +164,7 @@ final class CurlTransfer {
         // Stopping the transfer once the body check had its bytes ends it with CURLE_WRITE_ERROR: for the probe,
         // the response is complete.
         let code = code == CURLE_WRITE_ERROR && body?.stoppedAtLimit == true ? CURLE_OK : code
+        if code != CURLE_OK, let bindFailure { return .failure(bindFailure, latency: seconds) }
         switch code {
         case CURLE_OK:
             if spec.probeProtocol == .tcp { return .success(detail: "TCP connected", latency: seconds) }

@@ -31,14 +31,18 @@ public final class HealthMonitor: Sendable {
 
     /// Takes a configuration (at start and on reload) and returns its health right away: carried over for
     /// endpoints whose probe did not change, restored from `restoring` (an earlier run's state file) when the
-    /// probe is identical there, checking for the rest. Every probe not carried over is due at once.
+    /// probe is identical there, checking for the rest. Every probe not carried over is due at once. Probes leave
+    /// from `sourceAddresses` (at most one of each family); a probe whose source changed starts over.
     @discardableResult
-    public func configure(_ profiles: [Profile], generation: Int, restoring: [SavedHealth] = []) -> HealthVector {
+    public func configure(
+        _ profiles: [Profile], generation: Int, restoring: [SavedHealth] = [], sourceAddresses: [IPAddress] = []
+    ) -> HealthVector {
         let clock = clock
         let health = shared.withLock { shared in
             let now = clock.monotonicNow()
             shared.table.configure(
-                profiles, now: now, restoring: restoring, monotonicSince: { clock.monotonicTime(ofWall: $0) })
+                profiles, now: now, restoring: restoring, sourceAddresses: sourceAddresses,
+                monotonicSince: { clock.monotonicTime(ofWall: $0) })
             shared.generation = generation
             return shared.table.health(now: now)
         }
@@ -86,6 +90,29 @@ public final class HealthMonitor: Sendable {
     public func savedHealth() -> [SavedHealth] {
         let clock = clock
         return shared.withLock { $0.table.saved(wallTime: { clock.wallTime(ofMonotonic: $0) }) }
+    }
+
+    /// The verdict of each probed endpoint in `ids` (nil: every one) that has one (Online or Degraded), by name:
+    /// what a server of a fleet publishes as its vantage point's view. Read by the fleet's writer thread, never on
+    /// the probe thread; after a probe result only the endpoints it changed are asked for.
+    public func vantageVerdicts(ids: [Int]? = nil) -> [EndpointKey: VantageVerdict] {
+        let clock = clock
+        return shared.withLock { shared in
+            let endpoints = shared.table.endpoints
+            var verdicts: [EndpointKey: VantageVerdict] = [:]
+            func add(_ entry: MonitorTable.Entry) {
+                guard entry.spec != nil, entry.state.verdict != .checkingEndpoint else { return }
+                verdicts[EndpointKey(profile: entry.profile, endpoint: entry.endpoint)] = VantageVerdict(
+                    status: entry.state.verdict, result: entry.state.lastResult?.description,
+                    since: clock.wallTime(ofMonotonic: entry.since))
+            }
+            if let ids {
+                for id in ids where id >= 0 && id < endpoints.count { add(endpoints[id]) }
+            } else {
+                endpoints.forEach(add)
+            }
+            return verdicts
+        }
     }
 
     public func stop() {

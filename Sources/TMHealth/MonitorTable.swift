@@ -106,7 +106,7 @@ struct MonitorTable {
     /// probe is identical there, or start over as checking; both are due at once. Probes nobody needs are dropped.
     mutating func configure(
         _ profiles: [Profile], now: Double, restoring saved: [SavedHealth] = [],
-        monotonicSince: (Date) -> Double = { _ in 0 }
+        sourceAddresses: [IPAddress] = [], monotonicSince: (Date) -> Double = { _ in 0 }
     ) {
         var restorable: [String: SavedHealth] = [:]
         for entry in saved where entry.status.isProbeVerdict {
@@ -134,7 +134,7 @@ struct MonitorTable {
             for endpoint in profile.endpoints.sorted(by: { $0.id < $1.id }) {
                 let spec =
                     ProbeSpec.isProbed(endpoint, in: profile)
-                    ? ProbeSpec(profile: profile, endpoint: endpoint)
+                    ? ProbeSpec(profile: profile, endpoint: endpoint, sourceAddresses: sourceAddresses)
                     : nil
                 let tolerated = profile.monitor.toleratedFailures
                 let required = profile.monitor.requiredSuccesses
@@ -250,6 +250,7 @@ struct MonitorTable {
         // they existed still match the probes they describe.
         if required != 1 { parts.append("successes=\(required)") }
         if let body = spec.expectedBody { parts.append("body=\(body)") }
+        for source in [spec.sourceV4, spec.sourceV6].compactMap(\.self) { parts.append("source=\(source)") }
         return parts.joined(separator: "|")
     }
 

@@ -14,8 +14,13 @@ public struct ProbeSpec: Sendable, Hashable {
     public let interval: Double
     public let timeout: Double
     public let verifyCertificate: Bool
+    /// Where the probe's connection leaves from, by the family it is made in (`probeSourceAddress`); nil: wherever
+    /// the kernel picks. For an address target only its own family's source is kept, as the other cannot matter.
+    public let sourceV4: IPAddress?
+    public let sourceV6: IPAddress?
 
-    public init(profile: Profile, endpoint: Endpoint) {
+    /// `sourceAddresses`: at most one of each family (the configuration checks it); a later one of a family wins.
+    public init(profile: Profile, endpoint: Endpoint, sourceAddresses: [IPAddress] = []) {
         let monitor = profile.monitor
         probeProtocol = monitor.probeProtocol
         target = endpoint.target
@@ -28,6 +33,16 @@ public struct ProbeSpec: Sendable, Hashable {
         interval = monitor.intervalSeconds
         timeout = monitor.timeoutSeconds
         verifyCertificate = monitor.verifyCertificate
+        var v4: IPAddress?
+        var v6: IPAddress?
+        for address in sourceAddresses {
+            if case .v4 = address { v4 = address } else { v6 = address }
+        }
+        switch endpoint.target {
+        case .ipv4: (sourceV4, sourceV6) = (v4, nil)
+        case .ipv6: (sourceV4, sourceV6) = (nil, v6)
+        case .name: (sourceV4, sourceV6) = (v4, v6)
+        }
     }
 
     /// `protocol://target:port/path`, IPv6 literals bracketed. TCP probes connect to the same host and port.

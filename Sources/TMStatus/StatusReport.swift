@@ -15,6 +15,35 @@ public struct ReloadRecord: Sendable {
     }
 }
 
+/// A fleet server's part of the zone status line.
+public struct FleetStatus: Sendable, Equatable {
+    /// The etcd revision of the configuration that serves; nil: the local files (nothing published yet).
+    public var configRevision: Int64?
+    /// A newer revision that was refused, while no later one was applied.
+    public var refusedRevision: Int64?
+    public var isConnected: Bool
+    public var since: Date
+    /// Live vantage points, this one included.
+    public var vantagePoints: Int
+
+    public init(
+        configRevision: Int64?, refusedRevision: Int64?, isConnected: Bool, since: Date, vantagePoints: Int
+    ) {
+        self.configRevision = configRevision
+        self.refusedRevision = refusedRevision
+        self.isConnected = isConnected
+        self.since = since
+        self.vantagePoints = vantagePoints
+    }
+
+    /// ` config=42 fleet=ok since=... vantage=3`, and ` refused=43` while a newer revision is refused.
+    var words: String {
+        " config=\(configRevision.map(String.init) ?? "local") fleet=\(isConnected ? "ok" : "local-only") "
+            + "since=\(StatusReport.timestamp(since)) vantage=\(vantagePoints)"
+            + (refusedRevision.map { " refused=\($0)" } ?? "")
+    }
+}
+
 /// Everything a status report is made from, gathered at one moment. Per-endpoint facts are looked up by id, so
 /// that a profile's report costs what its endpoints cost, however many other profiles there are.
 public struct StatusInput: Sendable {
@@ -33,6 +62,11 @@ public struct StatusInput: Sendable {
     public var stateFileProblem: (path: String, reason: String)?
     /// Responses rate limiting dropped and sent truncated since the start; nil while it is off.
     public var rateLimited: (dropped: UInt64, slipped: UInt64)?
+    /// For a server of a fleet: the revision it serves and its link to etcd; nil without a fleet.
+    public var fleet: FleetStatus?
+    /// For a server of a fleet: every live vantage point's verdict on a probed endpoint (this server's included),
+    /// by endpoint id, sorted by instance name; nil for an endpoint nobody probes.
+    public var vantage: @Sendable (Int) -> [(instance: String, verdict: MonitorStatus)]? = { _ in nil }
 
     public init(
         zone: DomainName, routing: RoutingTable,
@@ -95,6 +129,7 @@ public enum StatusReport {
             "zone=\(input.zone) profiles=\(profiles.count) \(byStatus) fail-open=\(failingOpen) "
             + "generation=\(input.generation) started=\(timestamp(input.started)) \(reload)"
             + (input.rateLimited.map { " rrl-dropped=\($0.dropped) rrl-slipped=\($0.slipped)" } ?? "")
+            + (input.fleet?.words ?? "")
         // Spaces become underscores, as in every other status value, so that the line stays `key=value` words.
         let stateFile = input.stateFileProblem.map {
             "state-file=error path=\($0.path) reason=\($0.reason.replacingOccurrences(of: " ", with: "_"))"
@@ -194,6 +229,11 @@ public enum StatusReport {
         }
         fields.append(endpoint.nested.map { "child=\($0.profile)" } ?? "target=\(endpoint.target)")
         fields.append("status=\(input.routing[profile: index].statuses[position].rawValue)")
+        // Early in the line, so that the 255-byte cut takes the details rather than the fleet's verdicts.
+        if let vantage = input.vantage(endpoint.id) {
+            let verdicts = vantage.map { "\($0.instance):\($0.verdict.rawValue)" }.joined(separator: ",")
+            fields.append("vantage=\(verdicts) fleet=\(input.routing.health[endpoint.id].rawValue)")
+        }
         if let admin = input.routing.health.overrides[endpoint.id] {
             fields.append("admin=\(admin.action.rawValue) by=\(admin.by.replacingOccurrences(of: " ", with: "_"))")
             if let reason = admin.reason { fields.append("reason=\(reason.replacingOccurrences(of: " ", with: "_"))") }

@@ -10,7 +10,7 @@ struct EdgeTMCommand: ParsableCommand {
         commandName: "edgetm",
         abstract: "An authoritative DNS traffic manager for edge deployments.",
         version: Daemon.version,
-        subcommands: [Serve.self, Check.self, Admin.self, Reload.self]
+        subcommands: [Serve.self, Check.self, Admin.self, Reload.self, Publish.self, Probe.self]
     )
 }
 
@@ -52,13 +52,16 @@ struct Serve: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let level = logLevel
+    static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
+    }
+
+    func run() throws {
+        Self.bootstrapLogging(level: logLevel)
         var options = DaemonOptions(configDirectory: config, listenOverride: listen.compactMap(ListenAddress.init))
         if let threads { options.udpThreads = max(1, threads) }
         options.controlPath = control

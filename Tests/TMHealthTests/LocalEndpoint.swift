@@ -29,7 +29,7 @@ final class LocalEndpoint {
     /// Starts the server and waits for it to listen.
     init(
         status: Int = 200, delay: Double = 0, location: String? = nil, tls: (cert: String, key: String)? = nil,
-        bind: String = "127.0.0.1", body: Body = Body()
+        bind: String = "127.0.0.1", body: Body = Body(), refuseFile: URL? = nil
     ) throws {
         port = try freePort()
         headerLog = FileManager.default.temporaryDirectory.appendingPathComponent("edgetm-headers-\(UUID()).jsonl")
@@ -43,6 +43,7 @@ final class LocalEndpoint {
         if delay > 0 { arguments += ["--delay", "\(delay)"] }
         if let location { arguments += ["--location", location] }
         if let tls { arguments += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
+        if let refuseFile { arguments += ["--refuse-file", refuseFile.path] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
         let output = Pipe()
@@ -76,6 +77,15 @@ final class LocalEndpoint {
         return text.split(separator: "\n").compactMap { line in
             let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             return object?["headers"] as? [String: String]
+        }
+    }
+
+    /// The peer address of each request, in order.
+    var clients: [String] {
+        guard let text = try? String(contentsOf: headerLog, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["client"] as? String
         }
     }
 

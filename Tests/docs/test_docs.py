@@ -78,6 +78,14 @@ BROKEN = [
     ("edgetm.json", "rateLimit", {"slip": 11}, "edgetm.json: rateLimit.slip: 11 is out of range 0...10"),
     ("edgetm.json", "rateLimit", {"burst": 5}, "edgetm.json: rateLimit.burst: unknown key"),
     ("edgetm.json", "cookies", {"secretFile": ""}, "edgetm.json: cookies.secretFile: must not be empty"),
+    ("edgetm.json", "fleet", {"etcd": ["ftp://x"]}, "fleet.etcd[0]: \"ftp://x\" is not an http:// or https:// URL"),
+    ("edgetm.json", "fleet", {"etcd": ["http://127.0.0.1:2379"], "degradedWhen": 1.5},
+     "fleet.degradedWhen: 1.5 must be \"majority\", \"any\", \"all\" or a number above 0 and at most 1"),
+    ("edgetm.json", "fleet", {"etcd": ["http://127.0.0.1:2379"], "instance": "a b"}, "fleet.instance: \"a b\""),
+    ("edgetm.json", "fleet", {"etcd": ["http://127.0.0.1:2379"], "prefix": "edgetm/"}, "fleet.prefix: \"edgetm/\""),
+    ("edgetm.json", "fleet", {"etcd": ["http://127.0.0.1:2379"], "tls": True}, "edgetm.json: fleet.tls: unknown key"),
+    ("edgetm.json", "probeSourceAddress", ["127.0.0.51", "127.0.0.52", "::1"], "probeSourceAddress: lists two IPv4"),
+    ("edgetm.json", "probeSourceAddress", ["x"], "probeSourceAddress[0]: \"x\" is not an IPv4 or IPv6 address"),
     ("profiles/app.json", "name", "a b", "name: \"a b\" is not a valid profile name"),
     ("profiles/app.json", "properties.profileStatus", "Paused", "profileStatus: \"Paused\" is not one of"),
     ("profiles/app.json", "properties.trafficRoutingMethod", "Performance", "\"Performance\" is not supported"),
@@ -119,6 +127,10 @@ VALID = [
     ("profiles/app.json", f"{MON}.intervalInSeconds", 7.5),
     ("edgetm.json", "listen", ["[::1]:5353"]),
     ("edgetm.json", "http", {"listen": ["127.0.0.1:8053"], "allow": ["10.0.0.0/8"]}),
+    ("edgetm.json", "fleet", {"etcd": ["http://127.0.0.1:2379", "HTTPS://[::1]:22379/"], "prefix": "/tm/",
+                              "instance": "ns1-atlanta", "degradedWhen": 0.5}),
+    ("edgetm.json", "fleet", {"etcd": ["http://etcd-1.example:2379"], "instance": "ns1", "degradedWhen": "all"}),
+    ("edgetm.json", "probeSourceAddress", ["127.0.0.51", "::1"]),
 ]
 
 

@@ -3,6 +3,7 @@
 // Typed one-line wrappers: curl_easy_setopt, curl_multi_setopt and curl_easy_getinfo are variadic,
 // which Swift cannot call.
 #include <curl/curl.h>
+#include <netinet/in.h>
 
 typedef size_t (*ccurl_write_callback)(char *data, size_t size, size_t count, void *context);
 
@@ -12,6 +13,23 @@ CURLcode ccurl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value)
 CURLcode ccurl_easy_setopt_write_callback(CURL *handle, ccurl_write_callback callback);
 CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
+
+/// Where a probe's sockets leave from, by address family. A family without a source is left to the kernel.
+typedef struct ccurl_probe_source {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    int has_v4;
+    int has_v6;
+    /// Set by a bind that failed: its errno and the family it was for (AF_INET or AF_INET6); 0 while none did.
+    int bind_errno;
+    int bind_family;
+    /// Sockets bound so far: when one was, a failure is curl's to report, not the bind's.
+    int bound;
+} ccurl_probe_source;
+
+/// Binds every connection `handle` makes to the source of its family (CURLOPT_SOCKOPTFUNCTION). `source` must
+/// stay valid while the handle can connect; a failed bind fails that connection attempt and is kept in `source`.
+CURLcode ccurl_easy_set_probe_source(CURL *handle, ccurl_probe_source *source);
 
 /// libcurl's multi_socket interface over one epoll set (see ccurl_socket_driver.c). Not thread-safe, except
 /// ccurl_socket_driver_wake.

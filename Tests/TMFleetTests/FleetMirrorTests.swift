@@ -1,0 +1,85 @@
+import Foundation
+import TMRouting
+import Testing
+
+@testable import TMEtcd
+@testable import TMFleet
+
+/// The watcher's mirror of the fleet's keys: which configuration revision it holds and whose verdicts count.
+struct FleetMirrorTests {
+    let keys = FleetKeys(prefix: "/edgetm/")
+
+    func kv(_ key: String, _ value: String, revision: Int64) -> EtcdKeyValue {
+        EtcdKeyValue(key: key, value: Array(value.utf8), modRevision: revision, createRevision: revision, lease: 0)
+    }
+
+    func verdict(_ status: MonitorStatus) throws -> String {
+        String(
+            decoding: try JSONEncoder.fleet.encode(VantageVerdict(status: status, result: nil, since: Date())),
+            as: UTF8.self)
+    }
+
+    @Test func keysRoundTripNamesWithSlashes() {
+        let key = EndpointKey(profile: "a/b%c", endpoint: "mec/1")
+        #expect(keys.parse(keys.health(of: "ns/1", key)) == .health(instance: "ns/1", key))
+        #expect(keys.parse(keys.profile(file: "app.json")) == .profile(file: "app.json"))
+        #expect(keys.parse("/edgetm/config/geo-subnets") == .geoSubnets)
+        #expect(keys.parse("/edgetm/instances/ns1") == .instance("ns1"))
+        #expect(keys.parse("/other/config/geo-subnets") == .other)
+        #expect(FleetKeys(prefix: "/tm").prefix == "/tm/")
+    }
+
+    @Test func theRevisionIsTheLastChangeOfAConfigurationKey() throws {
+        var mirror = FleetMirror(keys: keys)
+        mirror.reset(EtcdRange(revision: 9, kvs: []))
+        #expect(mirror.documents == nil)
+        mirror.reset(
+            EtcdRange(
+                revision: 12,
+                kvs: [
+                    kv("/edgetm/config/profiles/app.json", "{}", revision: 5),
+                    kv("/edgetm/config/published", "{}", revision: 7),
+                    kv("/edgetm/instances/ns2", "{}", revision: 11),
+                ]))
+        #expect(mirror.configRevision == 7)
+        #expect(mirror.documents?.profiles.keys.sorted() == ["app.json"])
+        // A verdict is not a configuration change; a deleted profile is.
+        let verdictOnly = mirror.apply(
+            EtcdWatchBatch(
+                revision: 13,
+                events: [.put(kv("/edgetm/health/ns2/app/mec", try verdict(.degraded), revision: 13))]))
+        #expect(!verdictOnly.config && verdictOnly.view)
+        #expect(mirror.configRevision == 7)
+        let deleted = mirror.apply(
+            EtcdWatchBatch(revision: 14, events: [.delete(key: "/edgetm/config/profiles/app.json", modRevision: 14)]))
+        #expect(deleted.config)
+        #expect(mirror.configRevision == 14)
+        #expect(mirror.documents?.profiles.isEmpty == true)
+    }
+
+    @Test func onlyLiveInstancesCount() throws {
+        var mirror = FleetMirror(keys: keys)
+        let key = EndpointKey(profile: "app", endpoint: "mec")
+        mirror.reset(
+            EtcdRange(
+                revision: 3,
+                kvs: [
+                    kv("/edgetm/instances/ns2", "{}", revision: 2),
+                    kv("/edgetm/health/ns2/app/mec", try verdict(.degraded), revision: 2),
+                    // Left by an instance whose presence is gone: not counted.
+                    kv("/edgetm/health/ns3/app/mec", try verdict(.degraded), revision: 3),
+                    // Not a verdict: ignored.
+                    kv("/edgetm/health/ns2/app/other", "not json", revision: 3),
+                ]))
+        #expect(mirror.view.others(on: key, except: "ns1").map(\.instance) == ["ns2"])
+        _ = mirror.apply(EtcdWatchBatch(revision: 4, events: [.delete(key: "/edgetm/instances/ns2", modRevision: 4)]))
+        #expect(mirror.view.others(on: key, except: "ns1").isEmpty)
+        #expect(mirror.view.others(on: EndpointKey(profile: "app", endpoint: "other"), except: "ns1").isEmpty)
+    }
+
+    @Test func leaseTTLFollowsTheLongestInterval() {
+        #expect(FleetAgent.leaseTTL(longestInterval: 1) == 3)
+        #expect(FleetAgent.leaseTTL(longestInterval: 10) == 20)
+        #expect(FleetAgent.leaseTTL(longestInterval: 30) <= 150)
+    }
+}
