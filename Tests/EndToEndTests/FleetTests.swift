@@ -40,12 +40,15 @@ struct FleetTests {
 
             etcd.stop(member: 1)
             #expect(!etcd.members[1].isRunning)
+            try etcd.waitUntilHealthy(members: [0, 2], timeout: 15)
             try etcd.put("/t/a", "2")
             try etcd.start(member: 1)
             // A linearizable read through the restarted member alone sees what was written while it was away.
             #expect(try etcd.get("/t/a", member: 1) == "2")
 
             etcd.kill(member: 2)
+            // It may have been the leader: the other two elect one first.
+            try etcd.waitUntilHealthy(members: [0, 1], timeout: 15)
             try etcd.put("/t/b", "3")
             try etcd.start(member: 2)
             #expect(try etcd.get("/t/b", member: 2) == "3")
