@@ -438,26 +438,31 @@ def main():
     for tool in ("etcd", "dig"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found (etcd-server, bind9-dnsutils)")
-    # SIGTERM and SIGHUP end the bench like Ctrl-C: through the finally below.
+    # Ctrl-C raises KeyboardInterrupt even when started in the background by a shell that ignores SIGINT for
+    # background jobs; SIGTERM and SIGHUP end the bench likewise, through the finally below.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for number in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, lambda signum, _: sys.exit(128 + signum))
     work = tempfile.mkdtemp(prefix="edgetm-fleet.")
     processes = Processes(work)
     ok = False
+    status = 1
     try:
         run(args, work, processes)
         ok = True
+        status = 0
     except Failure as failure:
         log(f"error: {failure}")
     except KeyboardInterrupt:
         log("interrupted")
+        status = 130
     finally:
         processes.stop_all()
         if args.keep or not ok:
             log(f"logs kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    return 0 if ok else 1
+    return status
 
 
 if __name__ == "__main__":
