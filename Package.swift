@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "edgetm",
             dependencies: [
-                "TMDaemon", "TMConfig", "TMControl", "TMFleet", "TMEtcd",
+                "TMDaemon", "TMConfig", "TMControl", "TMFleet", "TMEtcd", "TMSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -53,7 +53,7 @@ public final class Daemon: Sendable {
     public init(options: DaemonOptions, logger: Logger) {
         self.options = options
         self.logger = logger
-        identity = ServerIdentity(version: "edgetm \(Self.version)", hostname: Self.hostname())
+        identity = ServerIdentity(version: "edgetm \(Self.version)", hostname: HostName.current() ?? "edgetm")
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit status.
@@ -361,6 +361,15 @@ public final class Daemon: Sendable {
                     "listen.configured": "\(configuration.listen.map(\.description).joined(separator: " "))",
                 ])
         }
+        if let running = fleet?.settings, let configured = configuration.fleet,
+            !running.sameMembership(as: configured)
+        {
+            logger.warning(
+                "the fleet section changed; a restart is needed to apply it (degradedWhen applies now)",
+                metadata: ["instance.serving": "\(running.instance)", "instance.configured": "\(configured.instance)"])
+        } else if fleet != nil, configuration.fleet == nil {
+            logger.warning("the fleet section was removed; a restart is needed to leave the fleet")
+        }
         guard publisher.reload(configuration, revision: published?.revision) else {
             logger.error("reload failed; the running configuration keeps serving", metadata: ["errors": "1"])
             return
@@ -393,11 +402,5 @@ public final class Daemon: Sendable {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-
-    static func hostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "edgetm" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -44,8 +44,9 @@ struct DaemonRoutes {
             },
             "/api/v1/status": { [self] _ in
                 let (lastReload, generation) = publisher.reloads.last
-                let input = status.input(
+                var input = status.input(
                     publisher.store.snapshot, generation: generation, started: started, lastReload: lastReload)
+                input.fleet = publisher.vantage?.status
                 return .json(StatusDocument.encoded(StatusDocument(input)))
             },
             "/api/v1/explain": { query in Self.explain(query, status: status) },

@@ -12,6 +12,8 @@ import TMRouting
 final class FleetMembership: Sendable {
     let agent: FleetAgent
     let cache: FleetCache
+    /// As the server started with: only `degradedWhen` follows a reload.
+    let settings: FleetSettings
     private let logger: Logger
     private let shared = Shared()
 
@@ -34,6 +36,7 @@ final class FleetMembership: Sendable {
     ) {
         self.cache = cache
         self.logger = logger
+        self.settings = settings
         let shared = shared
         let presence = [
             "role": role, "version": Daemon.version, "started": ISO8601DateFormatter().string(from: Date()),
@@ -127,5 +130,13 @@ final class FleetMembership: Sendable {
                 "cannot write the fleet revision cache; a restart while etcd is down will serve the local files",
                 metadata: ["cache": "\(cache.url.path)", "error": "\(error)"])
         }
+    }
+}
+
+extension FleetSettings {
+    /// Everything but `degradedWhen`, which a reload applies.
+    func sameMembership(as other: FleetSettings) -> Bool {
+        etcd == other.etcd && prefix == other.prefix && instance == other.instance && caFile == other.caFile
+            && certFile == other.certFile && keyFile == other.keyFile
     }
 }

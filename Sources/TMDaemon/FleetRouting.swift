@@ -9,7 +9,8 @@ import TMStatus
 /// Touched by the publisher thread only.
 struct FleetRouting {
     let instance: String
-    let rule: DegradedWhen
+    /// Follows reloads; the rest of the fleet section needs a restart.
+    private(set) var rule: DegradedWhen
     private(set) var view = VantageView()
     private(set) var connection: FleetConnection
     /// Endpoint names by id in the configuration that serves.
@@ -28,8 +29,9 @@ struct FleetRouting {
     /// Routing combines the fleet's verdicts only while etcd is reachable; otherwise the server's own serve.
     var isActive: Bool { connection.isConnected }
 
-    mutating func configure(keys: [EndpointKey]) {
+    mutating func configure(keys: [EndpointKey], rule: DegradedWhen?) {
         self.keys = keys
+        if let rule { self.rule = rule }
         ids = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -250,7 +250,8 @@ private struct Worker {
 
     /// Endpoint names by id for a new configuration, so that the fleet's verdicts (by name) find their endpoints.
     mutating func configureFleet(for configuration: Configuration) {
-        fleet?.configure(keys: ServingSnapshot.endpointKeys(of: configuration))
+        fleet?.configure(
+            keys: ServingSnapshot.endpointKeys(of: configuration), rule: configuration.fleet?.degradedWhen)
     }
 
     /// The health routing uses: `own` alone, or combined with the fleet's verdicts while etcd is reachable. `ids`:

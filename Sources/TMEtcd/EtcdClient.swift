@@ -33,9 +33,14 @@ public final class EtcdClient: Sendable {
     }
 
     /// Every key under `prefix` (all keys for ""), read at `revision` when given, else at the latest one.
-    public func range(prefix: String, revision: Int64? = nil) throws(EtcdError) -> EtcdRange {
+    /// `serializable`: served by whichever member answers from its own copy, without asking the leader, so that it
+    /// also works while the cluster elects one (and may be a little behind).
+    public func range(prefix: String, revision: Int64? = nil, serializable: Bool = false) throws(EtcdError)
+        -> EtcdRange
+    {
         var request = EtcdGateway.prefixSelector(prefix)
         if let revision { request["revision"] = String(revision) }
+        if serializable { request["serializable"] = true }
         let (url, reply) = try post("/v3/kv/range", request)
         guard let kvs = EtcdGateway.keyValues(reply) else { throw malformed(url, "range", reply) }
         return EtcdRange(revision: EtcdGateway.revision(reply), kvs: kvs)

@@ -174,7 +174,9 @@ public final class FleetAgent: Sendable {
         while !isStopping {
             let range: EtcdRange
             do {
-                range = try client.range(prefix: keys.prefix)
+                // Serializable: a member that stopped takes the watch to another, which answers at once even while
+                // the cluster elects a new leader; a member cut off from the others is caught by the lease.
+                range = try client.range(prefix: keys.prefix, serializable: true)
             } catch {
                 if isStopping { return }
                 // Only a range that fails on every member counts as etcd gone: a watch that ended on one member
@@ -210,6 +212,10 @@ public final class FleetAgent: Sendable {
         var leaseTTL = 0
         var written: [EndpointKey: MonitorStatus] = [:]
         var lastRenewal = 0.0
+        /// When etcd last confirmed the lease: while it surely still runs, a failed renewal (a leader election
+        /// takes a second or two) does not take this server out of the fleet. etcd gone altogether ends the watch,
+        /// which does, at once.
+        var lastConfirmed = -Double.infinity
         /// A lease replaced by one with another TTL: revoked once every verdict is written under the new one, so
         /// that the others never see this instance without its verdicts.
         var replaced: Int64?
@@ -233,6 +239,7 @@ public final class FleetAgent: Sendable {
                     leaseTTL = wantedTTL
                     written = [:]
                     lastRenewal = monotonicSeconds()
+                    lastConfirmed = lastRenewal
                     changedIDs.withLock { $0 = nil }
                 }
                 guard let id = lease else { continue }
@@ -254,6 +261,7 @@ public final class FleetAgent: Sendable {
                     _ = try client.leaseKeepAlive(id)
                     renewals.add(1, ordering: .relaxed)
                     lastRenewal = monotonicSeconds()
+                    lastConfirmed = lastRenewal
                 }
                 setConnection(leased: true, reason: nil)
                 _ = writerWakeup.wait(timeout: .now() + Self.renewalInterval)
@@ -263,8 +271,11 @@ public final class FleetAgent: Sendable {
                     logger.warning("the fleet lease expired; taking a new one", metadata: ["instance": "\(instance)"])
                     lease = nil
                     replaced = nil
+                    lastConfirmed = -Double.infinity
                 }
-                setConnection(leased: false, reason: "\(error)")
+                if lease == nil || monotonicSeconds() - lastConfirmed > Double(leaseTTL) / 2 {
+                    setConnection(leased: false, reason: "\(error)")
+                }
                 _ = writerWakeup.wait(timeout: .now() + Self.retryInterval)
             }
         }

@@ -23,6 +23,19 @@ public struct StatusDocument: Codable, Sendable {
         public let admin: String?
         public let adminReason: String?
         public let adminUntil: Date?
+        /// For a server of a fleet: each live vantage point's verdict (instance → Online or Degraded); routing
+        /// uses them combined, as `status` says.
+        public let vantage: [String: String]?
+    }
+
+    /// For a server of a fleet, what the zone status line says of it.
+    public struct Fleet: Codable, Sendable {
+        /// Nil while the local files serve.
+        public let configRevision: Int64?
+        public let refusedRevision: Int64?
+        public let connected: Bool
+        public let since: Date
+        public let vantagePoints: Int
     }
 
     public struct Profile: Codable, Sendable {
@@ -44,6 +57,7 @@ public struct StatusDocument: Codable, Sendable {
     public let started: Date
     public let lastReload: Date?
     public let lastReloadSucceeded: Bool?
+    public let fleet: Fleet?
     public let profiles: [Profile]
 
     public init(_ input: StatusInput) {
@@ -54,6 +68,11 @@ public struct StatusDocument: Codable, Sendable {
         started = input.started
         lastReload = input.lastReload?.time
         lastReloadSucceeded = input.lastReload?.succeeded
+        fleet = input.fleet.map {
+            Fleet(
+                configRevision: $0.configRevision, refusedRevision: $0.refusedRevision, connected: $0.isConnected,
+                since: $0.since, vantagePoints: $0.vantagePoints)
+        }
         self.profiles = profiles.profiles.indices.map { index in
             let profile = profiles[index]
             let route = routing[profile: index]
@@ -67,7 +86,10 @@ public struct StatusDocument: Codable, Sendable {
                     lastResult: health?.lastResult?.description,
                     latencyMilliseconds: health?.lastResult.map { $0.latency * 1000 },
                     consecutiveFailures: health?.consecutiveFailures ?? 0, answers: input.answered(endpoint.id),
-                    admin: admin?.action.rawValue, adminReason: admin?.reason, adminUntil: admin?.until)
+                    admin: admin?.action.rawValue, adminReason: admin?.reason, adminUntil: admin?.until,
+                    vantage: input.vantage(endpoint.id).map { verdicts in
+                        Dictionary(verdicts.map { ($0.instance, $0.verdict.rawValue) }, uniquingKeysWith: { a, _ in a })
+                    })
             }
             return Profile(
                 name: profile.name, fqdn: profile.fqdn.description, method: profile.method.rawValue,

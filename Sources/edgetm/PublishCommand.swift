@@ -3,6 +3,7 @@ import Foundation
 import TMConfig
 import TMEtcd
 import TMFleet
+import TMSystem
 
 /// `edgetm publish --config DIR [--dry-run]`: DIR's profiles and subnet map become the fleet's newest revision.
 struct Publish: ParsableCommand {
@@ -56,7 +57,7 @@ struct Publish: ParsableCommand {
             return
         }
         let marker: [String: String] = [
-            "time": ISO8601DateFormatter().string(from: Date()), "host": ProcessInfo.processInfo.hostName,
+            "time": ISO8601DateFormatter().string(from: Date()), "host": HostName.current() ?? "",
             "profiles": "\(documents.profiles.count)",
         ]
         var operations = plan.operations(keys: keys, documents: documents)

@@ -93,9 +93,9 @@ struct AdaptiveTTLTests {
                 Answer(address: "127.0.0.12", ttl: 1),
             ]
             #expect(failover["app"] == expected, "\(server.log)")
-            // The Geographic parent's answer follows its nested child's health; the child's own name, without
+            // The Geographic parent's answer follows its nested child's health (its first sample may already
+            // follow the first failure, which can come right after the kill); the child's own name, without
             // adaptiveTtl, keeps the profile's TTL through all of it.
-            #expect(failover["geo"]?.first == mecAnswer)
             #expect(failover["geo"]?.contains(Answer(address: "127.0.0.11", ttl: 2)) == true, "\(failover)")
             #expect(failover["plain"]?.allSatisfy { $0.ttl == 30 } == true, "\(failover)")
 

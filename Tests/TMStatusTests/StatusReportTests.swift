@@ -96,6 +96,31 @@ struct StatusReportTests {
                 == "profile=app method=Priority status=Disabled answer=none")
     }
 
+    /// A fleet server's zone line names the revision, the link to etcd and the vantage points; each probed
+    /// endpoint's line every vantage point's verdict and the fleet's, before the details the 255-byte cut may take.
+    @Test func fleetWordsOnTheZoneAndEndpointLines() {
+        var input = Self.input([.degraded, .online])
+        input.fleet = FleetStatus(
+            configRevision: 42, refusedRevision: 43, isConnected: true, since: Self.since, vantagePoints: 3)
+        input.vantage = { id in
+            id == 0 ? [("ns1", .degraded), ("ns2", .degraded), ("probe-nyc", .online)] : nil
+        }
+        #expect(
+            StatusReport.zone(input)[0].hasSuffix(
+                "failed errors=2 config=42 fleet=ok since=2027-01-15T08:00:00Z vantage=3 refused=43"))
+        let lines = StatusReport.profile(0, input)
+        #expect(
+            lines[1].hasPrefix(
+                "endpoint=mec priority=1 target=127.0.0.11 status=Degraded "
+                    + "vantage=ns1:Degraded,ns2:Degraded,probe-nyc:Online fleet=Degraded since="))
+        #expect(!lines[2].contains("vantage="))
+        input.fleet = FleetStatus(
+            configRevision: nil, refusedRevision: nil, isConnected: false, since: Self.since, vantagePoints: 1)
+        #expect(
+            StatusReport.zone(input)[0].hasSuffix(
+                "failed errors=2 config=local fleet=local-only since=2027-01-15T08:00:00Z vantage=1"))
+    }
+
     /// The second line while the state file cannot be written, its reason in underscored words like every value.
     @Test func stateFileProblemIsTheSecondZoneLine() {
         var input = Self.input([.online, .online])
