@@ -78,14 +78,23 @@ final class ManagedProcess: @unchecked Sendable {
     private var exited = false
     private let handles: [FileHandle]
 
-    /// Starts `executable`; stdout and stderr go to the given files (the same file is fine).
-    init(executable: URL, arguments: [String], stdout: URL, stderr: URL, environment: [String: String] = [:]) throws {
+    /// Starts `executable`; stdout and stderr go to the given files (the same file is fine), emptied first unless
+    /// `append` (a restarted process that keeps one log).
+    init(
+        executable: URL, arguments: [String], stdout: URL, stderr: URL, environment: [String: String] = [:],
+        append: Bool = false
+    ) throws {
         stdoutURL = stdout
         stderrURL = stderr
-        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        for file in [stdout, stderr] where !append || !FileManager.default.fileExists(atPath: file.path) {
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        }
         let out = try FileHandle(forWritingTo: stdout)
         let err = stdout == stderr ? out : try FileHandle(forWritingTo: stderr)
+        if append {
+            _ = try? out.seekToEnd()
+            _ = try? err.seekToEnd()
+        }
         handles = stdout == stderr ? [out] : [out, err]
         process.executableURL = executable
         process.arguments = arguments
@@ -167,12 +176,14 @@ struct CommandResult {
 
 enum Command {
     /// Runs a command to completion (killed after `timeout` seconds), capturing stdout and stderr.
-    static func run(_ executable: URL, _ arguments: [String], timeout: Double = 30) throws -> CommandResult {
+    static func run(
+        _ executable: URL, _ arguments: [String], timeout: Double = 30, environment: [String: String] = [:]
+    ) throws -> CommandResult {
         let directory = try TemporaryDirectory("edgetm-e2e-cmd")
         defer { directory.remove() }
         let child = try ManagedProcess(
             executable: executable, arguments: arguments,
-            stdout: directory.file("stdout"), stderr: directory.file("stderr"))
+            stdout: directory.file("stdout"), stderr: directory.file("stderr"), environment: environment)
         let start = Date()
         var timedOut = false
         if !child.waitForExit(timeout: timeout) {
