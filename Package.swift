@@ -80,8 +80,10 @@ let package = Package(
         .testTarget(name: "TMConfigTests", dependencies: ["TMConfig", "TMRouting"]),
         .testTarget(name: "TMGeoIPTests", dependencies: ["TMGeoIP", "TMRouting"]),
         .testTarget(name: "TMStatusTests", dependencies: ["TMStatus", "TMRouting", "TMHealth"]),
-        .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting"]),
-        .testTarget(name: "TMEtcdTests", dependencies: ["TMEtcd"]),
+        // Helpers several test targets share (loopback ports, polling); not part of the product.
+        .target(name: "TMTestSupport", path: "Tests/TMTestSupport"),
+        .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting", "TMTestSupport"]),
+        .testTarget(name: "TMEtcdTests", dependencies: ["TMEtcd", "TMTestSupport"]),
         .testTarget(name: "TMSystemTests", dependencies: ["TMSystem"]),
         .testTarget(name: "TMFleetTests", dependencies: ["TMFleet", "TMEtcd", "TMRouting"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),

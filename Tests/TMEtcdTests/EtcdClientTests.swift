@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TMEtcd
+import TMTestSupport
 import Testing
 
 @Suite struct EtcdClientTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TMEtcd
+import TMTestSupport
 
 /// A real single-member etcd on free loopback ports with its data in a temporary directory; `stop` (or deinit)
 /// ends only this process and removes the directory.
@@ -150,12 +151,6 @@ final class WatchRecorder: Sendable {
     var endedAt: Double? { state.withLock { $0.endedAt } }
 }
 
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    return try bindLoopback(fd)
-}
-
 /// A loopback port that completes TCP handshakes (the kernel does, from the backlog) and never says a word: a hung
 /// member. Closed in deinit.
 final class SilentListener {
@@ -171,29 +166,4 @@ final class SilentListener {
     deinit {
         close(fd)
     }
-}
-
-private func bindLoopback(_ fd: Int32) throws -> Int {
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw EtcdServer.NotReady(description: "no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.
-func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(20_000)
-    }
-    return condition()
 }

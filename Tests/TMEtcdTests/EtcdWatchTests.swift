@@ -1,5 +1,6 @@
 import Foundation
 import TMEtcd
+import TMTestSupport
 import Testing
 
 @Suite struct EtcdWatchTests {

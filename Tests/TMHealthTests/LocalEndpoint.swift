@@ -1,5 +1,6 @@
 import Foundation
 import TMHealth
+import TMTestSupport
 
 /// A real HTTP(S) server on loopback (`scripts/endpoint.py`), for probe tests. Stopped by SIGTERM to its own pid.
 final class LocalEndpoint {
@@ -90,34 +91,6 @@ final class LocalEndpoint {
     }
 
     enum EndpointError: Error { case notReady }
-}
-
-/// A loopback port nothing listens on right now.
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw LocalEndpoint.EndpointError.notReady }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Polls `condition` every 20 ms until it holds or `seconds` pass; returns whether it held.
-func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(20_000)
-    }
-    return condition()
 }
 
 /// Runs a monitor's probe loop on a thread of its own, as the daemon does, until `stop()`.

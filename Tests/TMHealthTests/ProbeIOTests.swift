@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TMHealth
 import TMRouting
+import TMTestSupport
 import Testing
 
 /// The probe I/O against real local HTTP, HTTPS and TCP servers, through the real HealthMonitor and libcurl.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TMRouting
+import TMTestSupport
 import Testing
 
 @testable import TMHealth

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TMHealth
 import TMRouting
+import TMTestSupport
 import Testing
 
 /// `probeSourceAddress` against a real local server that logs where each request came from: a probe leaves from
@@ -48,28 +49,36 @@ struct ProbeSourceTests {
             detail: "cannot bind to probe source address 2001:db8::1: Cannot assign requested address"),
     ]
 
-    @Test(arguments: cases)
-    func probeLeavesFromTheSourceOfItsFamily(_ testCase: Case) throws {
-        let server = try LocalEndpoint(bind: testCase.bind)
-        defer { server.stop() }
+    /// A monitor probing one endpoint at `target` (`/health` on `port`) from `sources`, once its first result is in.
+    static func probedOnce(port: Int, target: String, timeout: Double, sources: [IPAddress]) throws -> HealthMonitor {
         var config = MonitorConfig()
-        config.port = server.port
+        config.port = port
         config.path = "/health"
         config.intervalSeconds = 30
-        config.timeoutSeconds = 2
+        config.timeoutSeconds = timeout
         config.toleratedFailures = 0
         let endpoint = Endpoint(
-            id: 0, name: "e0", target: try #require(EndpointTarget(testCase.target)), isEnabled: true, priority: 1)
+            id: 0, name: "e0", target: try #require(EndpointTarget(target)), isEnabled: true, priority: 1)
         let profile = Profile(
             name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority, ttl: 30,
             monitor: config, endpoints: [endpoint])
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let monitor = try HealthMonitor(logger: logger)
-        defer { monitor.stop() }
-        monitor.configure([profile], generation: 0, sourceAddresses: testCase.sources.compactMap(IPAddress.init))
+        monitor.configure([profile], generation: 0, sourceAddresses: sources)
         startProbing(monitor) { _ in }
         #expect(eventually(within: 5) { monitor.endpoints.first?.lastResult != nil })
+        return monitor
+    }
+
+    @Test(arguments: cases)
+    func probeLeavesFromTheSourceOfItsFamily(_ testCase: Case) throws {
+        let server = try LocalEndpoint(bind: testCase.bind)
+        defer { server.stop() }
+        let monitor = try Self.probedOnce(
+            port: server.port, target: testCase.target, timeout: 2,
+            sources: testCase.sources.compactMap(IPAddress.init))
+        defer { monitor.stop() }
         let state = try #require(monitor.endpoints.first)
         #expect(state.verdict == testCase.verdict)
         #expect(state.lastResult?.description == testCase.detail)
@@ -90,23 +99,9 @@ struct ProbeSourceTests {
         let server = try LocalEndpoint(refuseFile: refuseFile)
         defer { server.stop() }
         func probe(from source: String) throws -> String? {
-            var config = MonitorConfig()
-            config.port = server.port
-            config.path = "/health"
-            config.intervalSeconds = 30
-            config.timeoutSeconds = 0.5
-            let endpoint = Endpoint(
-                id: 0, name: "e0", target: EndpointTarget("127.0.0.1")!, isEnabled: true, priority: 1)
-            let profile = Profile(
-                name: "app", fqdn: DomainName("app.tm.example")!, isEnabled: true, method: .priority, ttl: 30,
-                monitor: config, endpoints: [endpoint])
-            var logger = Logger(label: "test")
-            logger.logLevel = .critical
-            let monitor = try HealthMonitor(logger: logger)
+            let monitor = try Self.probedOnce(
+                port: server.port, target: "127.0.0.1", timeout: 0.5, sources: [IPAddress(source)!])
             defer { monitor.stop() }
-            monitor.configure([profile], generation: 0, sourceAddresses: [IPAddress(source)!])
-            startProbing(monitor) { _ in }
-            #expect(eventually(within: 5) { monitor.endpoints.first?.lastResult != nil })
             return monitor.endpoints.first?.lastResult?.description
         }
         #expect(try probe(from: "127.0.0.51") == "HTTP 200", "a missing file refuses no one")
