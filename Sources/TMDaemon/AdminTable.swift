@@ -47,8 +47,10 @@ struct AdminTable {
         let old = Dictionary(entries.map { (Self.key($0.profile, $0.endpoint), $0) }, uniquingKeysWith: { $1 })
         defer { entries = new.values.sorted(by: Self.order) }
         return (
-            new.values.filter { entry in !(old[Self.key(entry.profile, entry.endpoint)].map { Self.same($0, entry) } ?? false) }
-                .sorted(by: Self.order),
+            new.values.filter { entry in
+                !(old[Self.key(entry.profile, entry.endpoint)].map { Self.same($0, entry) } ?? false)
+            }
+            .sorted(by: Self.order),
             old.values.filter { new[Self.key($0.profile, $0.endpoint)] == nil }.sorted(by: Self.order)
         )
     }
