@@ -334,6 +334,12 @@ public final class FleetAgent: Sendable {
             operations.append(.delete(keys.health(of: instance, key)))
             now[key] = nil
         }
+        try commit(operations)
+        return now
+    }
+
+    /// `operations` in transactions of at most `operationsPerTransaction`.
+    private func commit(_ operations: [EtcdOperation]) throws(EtcdError) {
         var start = 0
         while start < operations.count {
             let end = min(operations.count, start + Self.operationsPerTransaction)
@@ -341,7 +347,6 @@ public final class FleetAgent: Sendable {
             writes.add(1, ordering: .relaxed)
             start = end
         }
-        return now
     }
 
     /// Writes the queued admin entries, each with an end under a lease of its own that etcd ends then (or later:
@@ -371,13 +376,7 @@ public final class FleetAgent: Sendable {
             }
             operations.append(.put(key: keys.admin(key), value: entry.fleetValue, lease: lease))
         }
-        var start = 0
-        while start < operations.count {
-            let end = min(operations.count, start + Self.operationsPerTransaction)
-            _ = try client.txn(Array(operations[start..<end]))
-            writes.add(1, ordering: .relaxed)
-            start = end
-        }
+        try commit(operations)
         adminWrites.withLock { $0.removeFirst(queued.count) }
     }
 

@@ -52,7 +52,7 @@ struct FleetAdminTests {
         }
     }
 
-    @Test("etcd down: a drain applies on that server only and says so; etcd back: the fleet's admin state wins")
+    @Test("etcd down: a drain applies on that server only, says so, outlives a restart; etcd back: the fleet's wins")
     func etcdOutage() throws {
         let fleet = try Fleet()
         try FleetTests.settled(fleet)
@@ -66,6 +66,14 @@ struct FleetAdminTests {
         #expect(drained.stderr.contains("applied on this server only: etcd cannot be reached"), "\(drained.stderr)")
         #expect(try fleet.answer(0) == [Self.region])
         #expect(try fleet.answer(1) == [Self.mec] && fleet.answer(2) == [Self.mec], "\(fleet.describe())")
+        // Kept in the state file (written once changes have been quiet for 250 ms): a restart keeps it.
+        usleep(800_000)
+        fleet.stop(0)
+        try fleet.start(0)
+        #expect(
+            try fleet.seconds(within: 5) { try $0 != 0 || fleet.answer(0) == [Self.region] } != nil,
+            "\(fleet.describe())")
+        #expect(try fleet.server(0).log.contains("restored admin state"), "\(fleet.logs)")
 
         try fleet.etcd.startAll()
         // The fleet holds no admin state: ns1's own drain gives way to it.
