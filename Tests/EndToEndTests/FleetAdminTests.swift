@@ -30,7 +30,9 @@ struct FleetAdminTests {
         let list = try Self.admin(fleet, 2, ["list"])
         #expect(list.status == 0)
         #expect(list.stdout.contains("mec") && list.stdout.contains("kernel patch"), "\(list.stdout)")
-        #expect(try fleet.server(2).log.contains("admin state set"), "\(fleet.logs)")
+        let taken = try fleet.server(2).log
+        #expect(
+            taken.contains("admin state set") && taken.contains("via=fleet") && taken.contains("by=root"), "\(taken)")
         // Once each, on ns1 too, where the entry comes back from etcd.
         for index in fleet.running {
             let log = try fleet.server(index).log
