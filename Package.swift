@@ -40,11 +40,12 @@ let package = Package(
         // A blocking etcd v3 client over etcd's JSON gateway, on libcurl easy handles.
         .target(name: "TMEtcd", dependencies: ["TMSystem", "CCurl", "CCurlShim"]),
         .target(name: "TMStatus", dependencies: ["TMRouting", "TMHealth"]),
-        // A server's part in a fleet: the etcd mirror, the lease and the verdicts it writes.
+        // A server's part in a fleet: the etcd mirror, the lease, the verdicts and admin state it writes.
         .target(
             name: "TMFleet",
             dependencies: [
-                "TMEtcd", "TMConfig", "TMRouting", "TMSystem", .product(name: "Logging", package: "swift-log"),
+                "TMEtcd", "TMConfig", "TMControl", "TMRouting", "TMSystem",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The control socket's messages and client, shared by the daemon and `edgetm admin`.
@@ -85,7 +86,7 @@ let package = Package(
         .testTarget(name: "TMHealthTests", dependencies: ["TMHealth", "TMRouting", "TMTestSupport"]),
         .testTarget(name: "TMEtcdTests", dependencies: ["TMEtcd", "TMTestSupport"]),
         .testTarget(name: "TMSystemTests", dependencies: ["TMSystem"]),
-        .testTarget(name: "TMFleetTests", dependencies: ["TMFleet", "TMEtcd", "TMRouting"]),
+        .testTarget(name: "TMFleetTests", dependencies: ["TMFleet", "TMEtcd", "TMRouting", "TMControl"]),
         .testTarget(name: "TMWireTests", dependencies: ["TMWire", "TMRouting", "CLDNS"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

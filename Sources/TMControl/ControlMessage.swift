@@ -44,15 +44,19 @@ public struct ControlRequest: Codable, Sendable, Equatable {
 /// The daemon's answer: the entries the command touched (every entry for `list`), or why it was refused.
 public struct ControlReply: Codable, Sendable, Equatable {
     public let error: String?
+    /// Applied, but not as far as asked (a fleet server that cannot reach etcd); absent in older replies.
+    public let warning: String?
     public let entries: [AdminEntry]
 
-    public init(entries: [AdminEntry]) {
+    public init(entries: [AdminEntry], warning: String? = nil) {
         error = nil
+        self.warning = warning
         self.entries = entries
     }
 
     public init(error: String) {
         self.error = error
+        warning = nil
         entries = []
     }
 

@@ -41,6 +41,33 @@ struct AdminTable {
         return .success(removed)
     }
 
+    /// Replaces every entry with `new` (the fleet's); what this set or changed, and what it removed.
+    mutating func replace(with new: [AdminEntry]) -> (set: [AdminEntry], cleared: [AdminEntry]) {
+        let new = Dictionary(new.map { (Self.key($0.profile, $0.endpoint), $0) }, uniquingKeysWith: { $1 })
+        let old = Dictionary(entries.map { (Self.key($0.profile, $0.endpoint), $0) }, uniquingKeysWith: { $1 })
+        defer { entries = new.values.sorted(by: Self.order) }
+        return (
+            new.values.filter { entry in
+                !(old[Self.key(entry.profile, entry.endpoint)].map { Self.same($0, entry) } ?? false)
+            }
+            .sorted(by: Self.order),
+            old.values.filter { new[Self.key($0.profile, $0.endpoint)] == nil }.sorted(by: Self.order)
+        )
+    }
+
+    /// Equal but for the fraction of a millisecond that an end loses on its way through etcd.
+    private static func same(_ a: AdminEntry, _ b: AdminEntry) -> Bool {
+        let (x, y) = (a.override, b.override)
+        let untilMatches =
+            switch (x.until, y.until) {
+            case (nil, nil): true
+            case (let p?, let q?): abs(p.timeIntervalSince(q)) < 0.002
+            default: false
+            }
+        return a.profile == b.profile && a.endpoint == b.endpoint && x.action == y.action && x.by == y.by
+            && x.reason == y.reason && untilMatches
+    }
+
     /// Removes and returns the entries whose time is up.
     mutating func expire(at now: Date) -> [AdminEntry] {
         let expired = entries.filter { $0.isExpired(at: now) }

@@ -131,7 +131,7 @@ public final class Daemon: Sendable {
             publisher = try Publisher(
                 configuration: configuration, revision: revision, health: health, admin: kept.admin,
                 events: kept.events, builder: SnapshotBuilder(identity: identity), monitor: monitor,
-                stateFile: stateFile, logger: logger)
+                stateFile: stateFile, logger: logger, agent: fleet?.agent)
         } catch {
             logger.error("cannot start", metadata: ["error": "\(error)"])
             return nil

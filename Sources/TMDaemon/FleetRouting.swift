@@ -47,7 +47,7 @@ struct FleetRouting {
     /// Takes an update; returns the endpoint ids whose fleet verdicts may now differ (nil: every one).
     mutating func take(_ update: FleetUpdate) -> [Int]? {
         switch update {
-        case .config:
+        case .config, .admin:
             return []
         case .view(let new):
             let changed = new.changedKeys(from: view)

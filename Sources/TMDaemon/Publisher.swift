@@ -56,14 +56,16 @@ final class Publisher: Sendable {
 
     init(
         configuration: Configuration, revision: Int64? = nil, health: HealthVector, admin: [AdminEntry],
-        events: [Event] = [], builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger
+        events: [Event] = [], builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger,
+        agent: FleetAgent? = nil
     ) throws(AnswerEncodingError) {
         self.events = EventLog(restoring: events)
         var builder = builder
         vantage = configuration.fleet.map { VantageBoard(instance: $0.instance) }
         var worker = Worker(
             builder: builder, monitor: monitor, stateFile: stateFile, logger: logger, admin: AdminTable(entries: admin),
-            fleet: configuration.fleet.map { FleetRouting(settings: $0, revision: revision) }, vantage: vantage)
+            fleet: configuration.fleet.map { FleetRouting(settings: $0, revision: revision) }, vantage: vantage,
+            agent: agent)
         let own = worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles))
         worker.configureFleet(for: configuration)
         let snapshot = try builder.build(configuration, health: worker.routedHealth(own: own))
@@ -213,10 +215,12 @@ private struct Worker {
     private var own = HealthVector(endpointCount: 0)
     private var fleet: FleetRouting?
     private let vantage: VantageBoard?
+    /// Where admin commands given here go to reach the rest of the fleet.
+    private let agent: FleetAgent?
 
     init(
         builder: SnapshotBuilder, monitor: HealthMonitor, stateFile: StateFile, logger: Logger, admin: AdminTable,
-        fleet: FleetRouting?, vantage: VantageBoard?
+        fleet: FleetRouting?, vantage: VantageBoard?, agent: FleetAgent?
     ) {
         self.builder = builder
         self.monitor = monitor
@@ -225,6 +229,7 @@ private struct Worker {
         self.admin = admin
         self.fleet = fleet
         self.vantage = vantage
+        self.agent = agent
     }
 
     /// Takes a fleet update; returns the health routing now uses and the endpoints whose verdict changed from
@@ -286,15 +291,20 @@ private struct Worker {
     /// lays it over `health`.
     mutating func applyingAdmin(to health: HealthVector, in profiles: ProfileSet) -> HealthVector {
         _ = admin.expire(at: Date())
+        overrides = resolveAdmin(in: profiles)
+        var health = health
+        health.overrides = overrides
+        return health
+    }
+
+    /// The admin state by endpoint id for `profiles`; entries that name nothing there are forgotten, with a log line.
+    private mutating func resolveAdmin(in profiles: ProfileSet) -> [Int: AdminOverride] {
         let (resolved, unknown) = admin.resolved(in: profiles)
         for entry in unknown {
             logger.notice("admin state dropped: no such endpoint any more", metadata: Self.metadata(entry))
         }
         admin.remove(unknown)
-        overrides = resolved
-        var health = health
-        health.overrides = resolved
-        return health
+        return resolved
     }
 
     /// When the state file should be written next; nil while nothing is unsaved.
@@ -318,6 +328,10 @@ private struct Worker {
                 let routed = routedHealth(
                     own: health, ids: report.changed, base: pending?.health ?? store.snapshot.routing.health)
                 pending = (routed, (pending?.changed ?? []).union(report.changed))
+            case .fleet(.admin(let entries)):
+                if let pending { apply(pending.health, changed: pending.changed) }
+                pending = nil
+                takeFleetAdmin(entries)
             case .fleet(let update):
                 let before = pending?.health ?? store.snapshot.routing.health
                 guard let (routed, changed) = applyFleet(update, to: before) else { continue }
@@ -502,18 +516,44 @@ private struct Worker {
         case .failure(let error):
             return ControlReply(error: error.description)
         case .success(let entries):
-            let message = request.command == .clear ? "admin state cleared" : "admin state set"
-            for entry in entries {
-                var metadata = Self.metadata(entry)
-                if request.command == .clear { metadata["by"] = "\(by)" }
-                logger.notice("\(message)", metadata: metadata)
-                eventsSlot?.append(
-                    .admin, profile: entry.profile, endpoint: entry.endpoint,
-                    to: request.command == .clear ? "cleared" : entry.override.action.rawValue,
-                    reason: [entry.override.reason, "by \(by)"].compactMap { $0 }.joined(separator: "; "))
-            }
+            let cleared = request.command == .clear
+            noteAdmin(entries, cleared: cleared, by: by)
             republishAdmin()
-            return ControlReply(entries: entries)
+            // Applied here first, so that neither the reply nor this server's answers wait for etcd.
+            let shared = agent?.adminChanged(set: cleared ? [] : entries, cleared: cleared ? entries : [])
+            return ControlReply(
+                entries: entries,
+                warning: shared == false ? "applied on this server only: etcd cannot be reached" : nil)
+        }
+    }
+
+    /// The fleet's admin state becomes this server's; what changed is logged as if given here, by whom the entry
+    /// says. Entries whose time is up are left out: etcd may end their lease later than their `until`.
+    private mutating func takeFleetAdmin(_ entries: [AdminEntry]) {
+        guard fleet != nil else { return }
+        // Whatever is due expires first, so that what the fleet no longer has was cleared on another server.
+        expireAdmin()
+        let now = Date()
+        let (set, removed) = admin.replace(with: entries.filter { !$0.isExpired(at: now) })
+        noteAdmin(set, cleared: false, fromFleet: true)
+        noteAdmin(removed, cleared: true, fromFleet: true)
+        if !set.isEmpty || !removed.isEmpty { republishAdmin() }
+    }
+
+    /// A log line and an event per entry set or cleared. `by`: who gave the command here; for the fleet's changes
+    /// the entry's own `by`.
+    private func noteAdmin(_ entries: [AdminEntry], cleared: Bool, by: String? = nil, fromFleet: Bool = false) {
+        for entry in entries {
+            let by = by ?? entry.override.by
+            var metadata = Self.metadata(entry)
+            metadata["by"] = "\(by)"
+            if fromFleet { metadata["via"] = "fleet" }
+            logger.notice(cleared ? "admin state cleared" : "admin state set", metadata: metadata)
+            eventsSlot?.append(
+                .admin, profile: entry.profile, endpoint: entry.endpoint,
+                to: cleared ? "cleared" : entry.override.action.rawValue,
+                reason: [entry.override.reason, "by \(by)", fromFleet ? "via the fleet" : nil].compactMap { $0 }
+                    .joined(separator: "; "))
         }
     }
 
@@ -522,7 +562,7 @@ private struct Worker {
     private mutating func republishAdmin() {
         let health = store.snapshot.routing.health
         let before = overrides
-        overrides = admin.resolved(in: store.snapshot.routing.profiles).overrides
+        overrides = resolveAdmin(in: store.snapshot.routing.profiles)
         let changed = Set(before.keys).union(overrides.keys).filter { before[$0] != overrides[$0] }
         var updated = health
         updated.overrides = overrides

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import TMConfig
+import TMControl
 import TMEtcd
 import TMRouting
 import TMSystem
@@ -16,6 +17,8 @@ public enum FleetUpdate: Sendable {
     case view(VantageView)
     /// Whether etcd can be reached for both reading (the watch) and writing (the lease); since when.
     case connection(FleetConnection)
+    /// The fleet's admin state, whole: after every (re)start of the watch, and when it changes.
+    case admin([AdminEntry])
 }
 
 public struct FleetConnection: Sendable, Equatable {
@@ -32,8 +35,9 @@ public struct FleetConnection: Sendable, Equatable {
 }
 
 /// One server's (or vantage point's) part in a fleet, on two threads of its own so that nothing else ever waits for
-/// etcd: `fleet-watch` mirrors the prefix (configuration and every live instance's verdicts) and reports changes;
-/// `fleet-lease` holds the instance's lease and writes its own verdicts when they change.
+/// etcd: `fleet-watch` mirrors the prefix (configuration, every live instance's verdicts, admin state) and reports
+/// changes; `fleet-lease` holds the instance's lease and writes its own verdicts when they change, and the admin
+/// commands this server was given.
 public final class FleetAgent: Sendable {
     public let instance: String
     let keys: FleetKeys
@@ -45,6 +49,8 @@ public final class FleetAgent: Sendable {
     private let ownVerdicts: @Sendable ([Int]?) -> [EndpointKey: VantageVerdict]
     /// Endpoint ids whose verdict may have changed since the writer last looked; nil: look at every one.
     private let changedIDs = Mutex<Set<Int>?>(nil)
+    /// Admin entries to write (nil: delete the key) that the writer has not yet written, in order.
+    private let adminWrites = Mutex<[(EndpointKey, AdminEntry?)]>([])
     private let presence: Data
     /// Seconds; set from the longest probe interval in use (`leaseTTL(longestInterval:)`).
     private let ttl: Mutex<Int>
@@ -133,6 +139,24 @@ public final class FleetAgent: Sendable {
         writerWakeup.signal()
     }
 
+    /// From the publisher thread: admin entries set and cleared on this server, for the writer to put in etcd.
+    /// Never blocks; false (nothing queued) while etcd cannot be reached: they apply on this server only, and the
+    /// fleet's admin state replaces them when etcd is back.
+    public func adminChanged(set: [AdminEntry], cleared: [AdminEntry]) -> Bool {
+        guard isConnected else { return false }
+        let writes =
+            set.map { (Self.key($0), Optional($0)) } + cleared.map { (Self.key($0), AdminEntry?.none) }
+        adminWrites.withLock { $0 += writes }
+        writerWakeup.signal()
+        return true
+    }
+
+    private static func key(_ entry: AdminEntry) -> EndpointKey {
+        EndpointKey(profile: entry.profile, endpoint: entry.endpoint)
+    }
+
+    private var isConnected: Bool { connection.withLock { $0.reported?.isConnected ?? false } }
+
     /// What the writer should compare: the endpoints changed since it last looked, or all (nil).
     private func takeChanged() -> [Int]? {
         changedIDs.withLock { changed in
@@ -158,7 +182,8 @@ public final class FleetAgent: Sendable {
         var mirror = FleetMirror(keys: keys)
         var postedConfig: Int64 = -1
         var postedView: VantageView?
-        func post(config: Bool, view: Bool) {
+        var postedAdmin: [AdminEntry]?
+        func post(config: Bool, view: Bool, admin: Bool) {
             if config, mirror.configRevision != postedConfig {
                 postedConfig = mirror.configRevision
                 update(.config(mirror.documents, revision: mirror.configRevision))
@@ -168,6 +193,14 @@ public final class FleetAgent: Sendable {
                 if current != postedView {
                     postedView = current
                     update(.view(current))
+                }
+            }
+            // After a range always: what a server applied on its own while etcd was away gives way to the fleet's.
+            if admin {
+                let current = mirror.admin
+                if current != postedAdmin {
+                    postedAdmin = current
+                    update(.admin(current))
                 }
             }
         }
@@ -186,13 +219,14 @@ public final class FleetAgent: Sendable {
                 continue
             }
             mirror.reset(range)
-            post(config: true, view: true)
+            postedAdmin = nil
+            post(config: true, view: true, admin: true)
             setConnection(watching: true, reason: nil)
             let watchStarted = monotonicSeconds()
             do {
                 try client.watch(prefix: keys.prefix, from: range.revision + 1, cancellation: cancellation) { batch in
                     let changes = mirror.apply(batch)
-                    post(config: changes.config, view: changes.view)
+                    post(config: changes.config, view: changes.view, admin: changes.admin)
                 }
             } catch {
                 if isStopping { return }
@@ -257,6 +291,7 @@ public final class FleetAgent: Sendable {
                     try? client.leaseRevoke(old)
                     replaced = nil
                 }
+                try writeAdmin()
                 if monotonicSeconds() - lastRenewal >= Self.renewalInterval * 0.9 {
                     _ = try client.leaseKeepAlive(id)
                     renewals.add(1, ordering: .relaxed)
@@ -276,6 +311,7 @@ public final class FleetAgent: Sendable {
                 if lease == nil || monotonicSeconds() - lastConfirmed > Double(leaseTTL) / 2 {
                     setConnection(leased: false, reason: "\(error)")
                 }
+                dropAdminWritesUnlessConnected()
                 _ = writerWakeup.wait(timeout: .now() + Self.retryInterval)
             }
         }
@@ -298,6 +334,12 @@ public final class FleetAgent: Sendable {
             operations.append(.delete(keys.health(of: instance, key)))
             now[key] = nil
         }
+        try commit(operations)
+        return now
+    }
+
+    /// `operations` in transactions of at most `operationsPerTransaction`.
+    private func commit(_ operations: [EtcdOperation]) throws(EtcdError) {
         var start = 0
         while start < operations.count {
             let end = min(operations.count, start + Self.operationsPerTransaction)
@@ -305,7 +347,50 @@ public final class FleetAgent: Sendable {
             writes.add(1, ordering: .relaxed)
             start = end
         }
-        return now
+    }
+
+    /// Writes the queued admin entries, each with an end under a lease of its own that etcd ends then (or later:
+    /// etcd has a minimum TTL, and every server expires entries by their `until` anyway). What fails stays queued
+    /// for the next try while etcd still counts as reachable.
+    private func writeAdmin() throws(EtcdError) {
+        let queued = adminWrites.withLock { $0 }
+        guard !queued.isEmpty else { return }
+        // etcd refuses a transaction that names a key twice: only the last write of each counts.
+        let last = Dictionary(queued.enumerated().map { ($1.0, $0) }, uniquingKeysWith: { _, later in later })
+        var leases: [Date: Int64] = [:]
+        var operations: [EtcdOperation] = []
+        for (index, (key, entry)) in queued.enumerated() where last[key] == index {
+            guard let entry else {
+                operations.append(.delete(keys.admin(key)))
+                continue
+            }
+            var lease: Int64 = 0
+            if let until = entry.override.until {
+                if let granted = leases[until] {
+                    lease = granted
+                } else {
+                    let seconds = max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
+                    lease = try client.leaseGrant(ttl: seconds).id
+                    leases[until] = lease
+                }
+            }
+            operations.append(.put(key: keys.admin(key), value: entry.fleetValue, lease: lease))
+        }
+        try commit(operations)
+        adminWrites.withLock { $0.removeFirst(queued.count) }
+    }
+
+    private func dropAdminWritesUnlessConnected() {
+        guard !isConnected else { return }
+        let dropped = adminWrites.withLock { queued in
+            defer { queued.removeAll() }
+            return queued.count
+        }
+        if dropped > 0 {
+            logger.warning(
+                "admin state not written to etcd; it applies on this server only",
+                metadata: ["instance": "\(instance)", "entries": "\(dropped)"])
+        }
     }
 
     // MARK: connection state

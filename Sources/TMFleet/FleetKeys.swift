@@ -5,7 +5,9 @@ import TMRouting
 /// - `config/profiles/<file>`: a profile file as `edgetm publish` read it; `config/geo-subnets`: the subnet map;
 ///   `config/published`: who published the revision, and when (every publish writes it);
 /// - `instances/<instance>`: a live server or vantage point, bound to its lease;
-/// - `health/<instance>/<profile>/<endpoint>`: its verdict on one endpoint, bound to the same lease.
+/// - `health/<instance>/<profile>/<endpoint>`: its verdict on one endpoint, bound to the same lease;
+/// - `admin/<profile>/<endpoint>`: the operator's admin state of one endpoint (an `AdminEntry`), fleet-wide; bound
+///   to a lease of its own when it has an end.
 /// Names are percent-encoded where they could be mistaken for the layout (`/` and `%`).
 public struct FleetKeys: Sendable, Equatable {
     public let prefix: String
@@ -18,12 +20,16 @@ public struct FleetKeys: Sendable, Equatable {
     public var published: String { config + "published" }
     public var instances: String { prefix + "instances/" }
     public var health: String { prefix + "health/" }
+    public var admin: String { prefix + "admin/" }
 
     public func profile(file: String) -> String { profiles + Self.escape(file) }
     public func instance(_ name: String) -> String { instances + Self.escape(name) }
     public func health(of instance: String) -> String { health + Self.escape(instance) + "/" }
     public func health(of instance: String, _ key: EndpointKey) -> String {
         health(of: instance) + Self.escape(key.profile) + "/" + Self.escape(key.endpoint)
+    }
+    public func admin(_ key: EndpointKey) -> String {
+        admin + Self.escape(key.profile) + "/" + Self.escape(key.endpoint)
     }
 
     /// What a key under the prefix is.
@@ -33,6 +39,7 @@ public struct FleetKeys: Sendable, Equatable {
         case published
         case instance(String)
         case health(instance: String, EndpointKey)
+        case admin(EndpointKey)
         case other
     }
 
@@ -46,6 +53,7 @@ public struct FleetKeys: Sendable, Equatable {
         case ("config", 2) where parts[1] == "published": return .published
         case ("instances", 2): return .instance(parts[1])
         case ("health", 4): return .health(instance: parts[1], EndpointKey(profile: parts[2], endpoint: parts[3]))
+        case ("admin", 3): return .admin(EndpointKey(profile: parts[1], endpoint: parts[2]))
         default: return .other
         }
     }

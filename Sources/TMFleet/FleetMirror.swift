@@ -1,10 +1,11 @@
 import Foundation
 import TMConfig
+import TMControl
 import TMEtcd
 import TMRouting
 
-/// What the watcher knows of the keys under the fleet's prefix: the published configuration and every live
-/// vantage point's verdicts. A value type fed with a range and then watch batches, so that the rules are testable
+/// What the watcher knows of the keys under the fleet's prefix: the published configuration, every live vantage
+/// point's verdicts and the fleet's admin state. A value type fed with a range and then watch batches, so that the rules are testable
 /// without etcd.
 struct FleetMirror {
     let keys: FleetKeys
@@ -16,6 +17,7 @@ struct FleetMirror {
     /// Verdicts by instance, whether or not the instance is live.
     private var verdicts: [String: [EndpointKey: MonitorStatus]] = [:]
     private(set) var liveInstances = Set<String>()
+    private var adminEntries: [EndpointKey: AdminEntry] = [:]
 
     init(keys: FleetKeys) { self.keys = keys }
 
@@ -29,6 +31,9 @@ struct FleetMirror {
         VantageView(verdicts: verdicts, instances: liveInstances)
     }
 
+    /// The fleet's admin state, in the order of its keys.
+    var admin: [AdminEntry] { adminEntries.sorted { $0.key < $1.key }.map(\.value) }
+
     /// Everything from a range of the whole prefix.
     mutating func reset(_ range: EtcdRange) {
         self = FleetMirror(keys: keys)
@@ -41,28 +46,28 @@ struct FleetMirror {
     struct Changes {
         var config = false
         var view = false
+        var admin = false
     }
 
     mutating func apply(_ batch: EtcdWatchBatch) -> Changes {
         var changes = Changes()
         for event in batch.events {
+            let (key, revision) =
+                switch event {
+                case .put(let kv): (kv.key, kv.modRevision)
+                case .delete(let key, let revision): (key, revision)
+                }
+            if keys.isConfigKey(key) {
+                changes.config = true
+                configRevision = max(configRevision, revision)
+            } else if case .admin = keys.parse(key) {
+                changes.admin = true
+            } else {
+                changes.view = true
+            }
             switch event {
-            case .put(let kv):
-                if keys.isConfigKey(kv.key) {
-                    changes.config = true
-                    configRevision = max(configRevision, kv.modRevision)
-                } else {
-                    changes.view = true
-                }
-                put(kv)
-            case .delete(let key, let revision):
-                if keys.isConfigKey(key) {
-                    changes.config = true
-                    configRevision = max(configRevision, revision)
-                } else {
-                    changes.view = true
-                }
-                delete(key)
+            case .put(let kv): put(kv)
+            case .delete(let key, _): delete(key)
             }
         }
         if changes.config { hasConfig = true }
@@ -82,6 +87,11 @@ struct FleetMirror {
             } else {
                 verdicts[instance]?[endpoint] = nil
             }
+        case .admin(let key):
+            // An entry that does not say what its key says (or cannot be read) counts for nothing.
+            let entry = AdminEntry(fleetValue: kv.value)
+            adminEntries[key] =
+                entry.map { EndpointKey(profile: $0.profile, endpoint: $0.endpoint) } == key ? entry : nil
         }
     }
 
@@ -92,8 +102,38 @@ struct FleetMirror {
         case .published, .other: break
         case .instance(let name): liveInstances.remove(name)
         case .health(let instance, let endpoint): verdicts[instance]?[endpoint] = nil
+        case .admin(let key): adminEntries[key] = nil
         }
     }
+}
+
+extension AdminEntry {
+    /// Its value in etcd: JSON with RFC 3339 dates to the millisecond, so that every server expires it when the one
+    /// that set it does (`.iso8601` alone drops the fraction).
+    var fleetValue: [UInt8] {
+        let encoder = JSONEncoder.fleet
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Self.dateFormat))
+        }
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    init?(fleetValue: [UInt8]) {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = (try? Self.dateFormat.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+                throw DecodingError.dataCorrupted(
+                    DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "not RFC 3339: \(text)"))
+            }
+            return date
+        }
+        guard let entry = try? decoder.decode(AdminEntry.self, from: Data(fleetValue)) else { return nil }
+        self = entry
+    }
+
+    private static let dateFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 extension JSONDecoder {

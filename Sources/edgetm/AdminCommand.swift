@@ -94,10 +94,13 @@ struct Admin: ParsableCommand {
         }.joined(separator: "\n")
     }
 
-    /// Sends the request and prints the entries of the reply; a refusal goes to stderr with exit status 1.
+    /// Sends the request and prints the entries of the reply (a warning to stderr); a refusal goes to stderr with
+    /// exit status 1.
     static func perform(_ connection: Connection, _ request: () throws -> ControlRequest) throws {
         do {
-            print(table(try connection.send(try request()).entries))
+            let reply = try connection.send(try request())
+            if let warning = reply.warning { FileHandle.standardError.write(Data("edgetm admin: \(warning)\n".utf8)) }
+            print(table(reply.entries))
         } catch let failure as Failure {
             FileHandle.standardError.write(Data("edgetm admin: \(failure)\n".utf8))
             throw ExitCode(1)

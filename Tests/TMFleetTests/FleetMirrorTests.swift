@@ -1,11 +1,13 @@
 import Foundation
+import TMControl
 import TMRouting
 import Testing
 
 @testable import TMEtcd
 @testable import TMFleet
 
-/// The watcher's mirror of the fleet's keys: which configuration revision it holds and whose verdicts count.
+/// The watcher's mirror of the fleet's keys: which configuration revision it holds, whose verdicts count, and the
+/// fleet's admin state.
 struct FleetMirrorTests {
     let keys = FleetKeys(prefix: "/edgetm/")
 
@@ -75,6 +77,55 @@ struct FleetMirrorTests {
         _ = mirror.apply(EtcdWatchBatch(revision: 4, events: [.delete(key: "/edgetm/instances/ns2", modRevision: 4)]))
         #expect(mirror.view.others(on: key, except: "ns1").isEmpty)
         #expect(mirror.view.others(on: EndpointKey(profile: "app", endpoint: "other"), except: "ns1").isEmpty)
+    }
+
+    @Test func adminKeysAreTheFleetsAdminStateAndNeverAView() throws {
+        let until = Date(timeIntervalSince1970: 1_800_000_000.125)
+        let drained = AdminEntry(
+            profile: "app", endpoint: "mec/1",
+            override: AdminOverride(action: .drained, by: "root", reason: "kernel patch", until: until))
+        let forced = AdminEntry(
+            profile: "app", endpoint: "region",
+            override: AdminOverride(action: .forcedUp, by: "ops", reason: nil, until: nil))
+        let drainedKey = keys.admin(EndpointKey(profile: "app", endpoint: "mec/1"))
+        #expect(drainedKey == "/edgetm/admin/app/mec%2F1")
+        #expect(keys.parse(drainedKey) == .admin(EndpointKey(profile: "app", endpoint: "mec/1")))
+        // The end survives to the millisecond: every server expires the entry when the one that set it does.
+        #expect(AdminEntry(fleetValue: drained.fleetValue) == drained)
+
+        func put(_ key: String, _ value: [UInt8], revision: Int64) -> EtcdKeyValue {
+            EtcdKeyValue(key: key, value: value, modRevision: revision, createRevision: revision, lease: 0)
+        }
+        var mirror = FleetMirror(keys: keys)
+        mirror.reset(
+            EtcdRange(
+                revision: 5,
+                kvs: [
+                    put(drainedKey, drained.fleetValue, revision: 3),
+                    // Not an entry, or not the one its key names: ignored.
+                    kv("/edgetm/admin/app/broken", "not json", revision: 4),
+                    put("/edgetm/admin/app/other", forced.fleetValue, revision: 5),
+                ]))
+        #expect(mirror.admin == [drained])
+        #expect(mirror.configRevision == 0 && mirror.documents == nil)
+
+        let added = mirror.apply(
+            EtcdWatchBatch(
+                revision: 6,
+                events: [
+                    .put(
+                        put(keys.admin(EndpointKey(profile: "app", endpoint: "region")), forced.fleetValue, revision: 6)
+                    )
+                ]))
+        #expect(added.admin && !added.view && !added.config)
+        #expect(mirror.admin == [drained, forced])
+        let cleared = mirror.apply(EtcdWatchBatch(revision: 7, events: [.delete(key: drainedKey, modRevision: 7)]))
+        #expect(cleared.admin && !cleared.view)
+        #expect(mirror.admin == [forced])
+        let verdictOnly = mirror.apply(
+            EtcdWatchBatch(
+                revision: 8, events: [.put(kv("/edgetm/health/ns2/app/mec", try verdict(.online), revision: 8))]))
+        #expect(!verdictOnly.admin && verdictOnly.view)
     }
 
     @Test func leaseTTLFollowsTheLongestInterval() {
