@@ -15,14 +15,16 @@ public struct ConfigDocuments: Sendable, Codable, Equatable {
     }
 
     /// The documents of a configuration directory, read the way the loader reads them (the same files, the same
-    /// size limit); nil when `edgetm.json` or a file cannot be read (the loader then reports why).
-    public static func read(directory: String) -> ConfigDocuments? {
+    /// size limit) and named as it names them, so that validating them reports what `edgetm check` reports, in
+    /// its words; nil when `edgetm.json` or a file cannot be read (the loader then reports why).
+    static func source(directory: String) -> DocumentSource? {
         let log = IssueLog()
         guard
             let settings = ConfigLoader.readDocument(directory: directory, file: ConfigLoader.serverFile, log: log)
                 .flatMap({ ServerConfigReader.read($0, file: ConfigLoader.serverFile, log: log) })
         else { return nil }
         var profiles: [String: Data] = [:]
+        let profilesDirectory = settings.profilesDirectory
         for file in ConfigLoader.profileFiles(
             directory: directory, profilesDirectory: settings.profilesDirectory, log: log)
         {
@@ -34,7 +36,10 @@ public struct ConfigDocuments: Sendable, Codable, Equatable {
             guard let data = readBytes(directory: directory, file: file) else { return nil }
             geoSubnets = data
         }
-        return ConfigDocuments(profiles: profiles, geoSubnets: geoSubnets)
+        return DocumentSource(
+            ConfigDocuments(profiles: profiles, geoSubnets: geoSubnets),
+            origin: profilesDirectory.hasSuffix("/") ? profilesDirectory : profilesDirectory + "/",
+            geoSubnetsName: settings.geo.subnets)
     }
 
     private static func readBytes(directory: String, file: String) -> Data? {
@@ -42,10 +47,11 @@ public struct ConfigDocuments: Sendable, Codable, Equatable {
         return try? BoundedFile.read(atPath: url.path, limit: ConfigLoader.maxFileSize)
     }
 
-    /// The profile name in each file, by file name (nil for a file that is not a profile with a name): what
-    /// `publish --dry-run` reports changes by.
-    public var profileNames: [String: String] {
-        profiles.compactMapValues { data in
+    /// The profile name in each of `files`, by file name (none for a file that is not a profile with a name):
+    /// what `publish --dry-run` reports changes by.
+    public func profileNames(of files: [String]) -> [String: String] {
+        let wanted = Set(files)
+        return profiles.filter { wanted.contains($0.key) }.compactMapValues { data in
             guard case .object(let members)? = try? JSONValue.parse(data),
                 case .string(let name)? = members["name"]
             else { return nil }
@@ -56,13 +62,19 @@ public struct ConfigDocuments: Sendable, Codable, Equatable {
 
 /// Where a configuration's profiles and subnet map come from.
 public struct DocumentSource: Sendable {
-    let documents: ConfigDocuments
+    public let documents: ConfigDocuments
     /// Put before each file name in issues, so that an error in a published revision says where it is, e.g.
     /// `etcd revision 42: app.json: endpoints[0]...`.
     let origin: String
+    /// What issues call the subnet map; nil: `origin` + `geo-subnets`.
+    let geoSubnetsName: String?
 
-    public init(_ documents: ConfigDocuments, origin: String) {
+    public init(_ documents: ConfigDocuments, origin: String, geoSubnetsName: String? = nil) {
         self.documents = documents
         self.origin = origin
+        self.geoSubnetsName = geoSubnetsName
     }
+
+    /// A configuration directory's own documents, named as the loader names its files.
+    public static func files(in directory: String) -> DocumentSource? { ConfigDocuments.source(directory: directory) }
 }

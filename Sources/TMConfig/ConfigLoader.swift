@@ -37,7 +37,10 @@ public enum ConfigLoader {
         let locator = settings.flatMap { settings in
             GeoSourceLoader.load(
                 settings.geo, directory: directory,
-                publishedSubnets: source.map { ($0.documents.geoSubnets, $0.origin + "geo-subnets") }, log: log)
+                publishedSubnets: source.map {
+                    ($0.documents.geoSubnets, $0.geoSubnetsName ?? $0.origin + "geo-subnets")
+                },
+                log: log)
         }
         let cookies = settings?.cookieSecretFile.flatMap { readCookies($0, directory: directory, log: log) }
         let fleet = settings?.fleet.flatMap { FleetReader.resolveFiles($0, directory: directory, log: log) }

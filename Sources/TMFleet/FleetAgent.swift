@@ -112,6 +112,10 @@ public final class FleetAgent: Sendable {
         do {
             var mirror = FleetMirror(keys: keys)
             mirror.reset(try client.range(prefix: keys.config))
+            if mirror.isPublishing {
+                logger.notice("a publish is under way in etcd; starting from the cached revision")
+                return nil
+            }
             return (mirror.documents, mirror.configRevision)
         } catch {
             logger.warning(
@@ -184,7 +188,7 @@ public final class FleetAgent: Sendable {
         var postedView: VantageView?
         var postedAdmin: [AdminEntry]?
         func post(config: Bool, view: Bool, admin: Bool) {
-            if config, mirror.configRevision != postedConfig {
+            if config, !mirror.isPublishing, mirror.configRevision != postedConfig {
                 postedConfig = mirror.configRevision
                 update(.config(mirror.documents, revision: mirror.configRevision))
             }

@@ -12,6 +12,9 @@ struct FleetMirror {
     private(set) var profiles: [String: Data] = [:]
     private(set) var geoSubnets: Data?
     private(set) var hasConfig = false
+    /// While `edgetm publish` writes a revision too large for one transaction, in several: servers keep what they
+    /// serve until the marker says it is complete.
+    private(set) var isPublishing = false
     /// The etcd revision at which the configuration keys last changed; 0 while nothing was published.
     private(set) var configRevision: Int64 = 0
     /// Verdicts by instance, whether or not the instance is live.
@@ -78,7 +81,8 @@ struct FleetMirror {
         switch keys.parse(kv.key) {
         case .profile(let file): profiles[file] = Data(kv.value)
         case .geoSubnets: geoSubnets = Data(kv.value)
-        case .published, .other: break
+        case .published: isPublishing = PublishMarker.decode(kv.value)?.state == .publishing
+        case .other: break
         case .instance(let name): liveInstances.insert(name)
         case .health(let instance, let endpoint):
             let record = try? JSONDecoder.fleet.decode(VantageVerdict.self, from: Data(kv.value))
@@ -99,7 +103,8 @@ struct FleetMirror {
         switch keys.parse(key) {
         case .profile(let file): profiles[file] = nil
         case .geoSubnets: geoSubnets = nil
-        case .published, .other: break
+        case .published: isPublishing = false
+        case .other: break
         case .instance(let name): liveInstances.remove(name)
         case .health(let instance, let endpoint): verdicts[instance]?[endpoint] = nil
         case .admin(let key): adminEntries[key] = nil

@@ -23,24 +23,21 @@ struct Publish: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let result = ConfigLoader.load(directory: config)
+        // The bytes read here are the ones validated and the ones written; validated as `check` validates the
+        // files, with its names for them. A file that cannot be read is reported by the loader from the files.
+        let source = DocumentSource.files(in: config)
+        let result = ConfigLoader.load(directory: config, source: source)
         for issue in result.issues { FileHandle.standardError.write(Data("\(issue)\n".utf8)) }
         guard let configuration = result.configuration else { throw ExitCode(1) }
+        guard let documents = source?.documents else {
+            throw Reload.Failure("\(config): the files changed while being read; nothing written")
+        }
         guard let fleet = configuration.fleet else {
             throw Reload.Failure(
                 "\(ConfigLoader.serverFile): fleet: publishing needs a fleet section naming the etcd cluster")
         }
-        // What is written is what was validated: read once more as bytes, then checked as the servers will.
-        guard let documents = ConfigDocuments.read(directory: config) else {
-            throw Reload.Failure("\(config): the files changed while being read; nothing written")
-        }
-        let recheck = ConfigLoader.load(directory: config, source: DocumentSource(documents, origin: ""))
-        guard recheck.configuration != nil else {
-            for issue in recheck.errors { FileHandle.standardError.write(Data("\(issue)\n".utf8)) }
-            throw Reload.Failure("\(config): the files changed while being read; nothing written")
-        }
         let client = EtcdClient(
-            endpoints: fleet.etcd, tls: FleetAgent.tls(fleet), connectTimeout: 1, requestTimeout: 10)
+            endpoints: fleet.etcd, tls: FleetAgent.tls(fleet), connectTimeout: 1, requestTimeout: 60)
         let keys = FleetKeys(prefix: fleet.prefix)
         let published: PublishedDocuments
         do {
@@ -50,32 +47,50 @@ struct Publish: ParsableCommand {
         }
         let plan = PublishPlan(from: published.documents, to: documents)
         if dryRun {
-            for line in plan.lines(oldNames: published.documents.profileNames, newNames: documents.profileNames) {
+            let changed = plan.added + plan.changed + plan.removed
+            for line in plan.lines(
+                oldNames: published.documents.profileNames(of: changed),
+                newNames: documents.profileNames(of: changed))
+            {
                 print(line)
             }
             print("dry-run added=\(plan.added.count) changed=\(plan.changed.count) removed=\(plan.removed.count)")
             return
         }
-        let marker: [String: String] = [
-            "time": ISO8601DateFormatter().string(from: Date()), "host": HostName.current() ?? "",
-            "profiles": "\(documents.profiles.count)",
-        ]
-        var operations = plan.operations(keys: keys, documents: documents)
-        operations.append(
-            .put(key: keys.published, value: Array((try? JSONEncoder().encode(marker)) ?? Data()), lease: nil))
+        let host = HostName.current() ?? ""
+        let count = documents.profiles.count
+        let operations = plan.operations(keys: keys, documents: documents)
+        let done = EtcdOperation.put(
+            key: keys.published,
+            value: PublishMarker(state: .published, host: host, profiles: count).encoded, lease: nil)
+        let batches = PublishPlan.batches(operations)
         do {
-            let revision = try client.txn(operations)
-            print(
-                "revision=\(revision) profiles=\(documents.profiles.count) added=\(plan.added.count) "
-                    + "changed=\(plan.changed.count) removed=\(plan.removed.count)")
-        } catch {
-            var hint = ""
-            if error.message.contains("too many operations") {
-                hint = "; etcd takes at most --max-txn-ops operations (default 128) in one transaction: raise it"
-            } else if error.message.contains("too large") {
-                hint = "; etcd takes requests of at most --max-request-bytes (default 1.5 MiB): raise it"
+            let revision: Int64
+            if batches.count <= 1 {
+                revision = try client.txn((batches.first ?? []) + [done])
+            } else {
+                // Too much for one transaction (etcd 3.4 cannot even read back a log entry above 10 MiB): the
+                // servers are told to wait, the files go in batches, and the last marker makes them one revision.
+                _ = try client.txn([
+                    .put(
+                        key: keys.published,
+                        value: PublishMarker(state: .publishing, host: host, profiles: count).encoded, lease: nil)
+                ])
+                for batch in batches { _ = try client.txn(batch) }
+                revision = try client.txn([done])
             }
-            throw Reload.Failure("etcd refused the revision, nothing written: \(error)\(hint)")
+            print(
+                "revision=\(revision) profiles=\(count) added=\(plan.added.count) "
+                    + "changed=\(plan.changed.count) removed=\(plan.removed.count)"
+                    + (batches.count > 1 ? " transactions=\(batches.count + 2)" : ""))
+        } catch {
+            var hint = batches.count > 1 ? "; the servers keep serving the revision before, publish again" : ""
+            if error.message.contains("too large") {
+                hint +=
+                    "; etcd takes requests of at most --max-request-bytes (default 1.5 MiB): a profile file that"
+                    + " large needs it raised"
+            }
+            throw Reload.Failure("etcd refused the revision: \(error)\(hint)")
         }
     }
 }
@@ -121,6 +136,31 @@ struct PublishPlan {
             + removed.map { "remove \(oldNames[$0] ?? $0)" }
     }
 
+    /// What one transaction may hold, well inside etcd's defaults (128 operations, 1.5 MiB requests, values in
+    /// base64), with room for the marker.
+    static let operationsPerTransaction = 100
+    static let bytesPerTransaction = 768 << 10
+
+    /// `operations` cut into transactions within those bounds; a single operation larger than the byte bound goes
+    /// alone.
+    static func batches(_ operations: [EtcdOperation]) -> [[EtcdOperation]] {
+        var batches: [[EtcdOperation]] = []
+        var current: [EtcdOperation] = []
+        var bytes = 0
+        for operation in operations {
+            let size = operation.payloadBytes
+            if !current.isEmpty, current.count == operationsPerTransaction || bytes + size > bytesPerTransaction {
+                batches.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(operation)
+            bytes += size
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+
     func operations(keys: FleetKeys, documents: ConfigDocuments) -> [EtcdOperation] {
         var operations: [EtcdOperation] = (added + changed).map {
             .put(key: keys.profile(file: $0), value: Array(documents.profiles[$0] ?? Data()), lease: nil)
@@ -132,5 +172,15 @@ struct PublishPlan {
                     ?? .delete(keys.geoSubnets))
         }
         return operations
+    }
+}
+
+extension EtcdOperation {
+    /// The bytes of key and value it sends.
+    var payloadBytes: Int {
+        switch self {
+        case .put(let key, let value, _): key.utf8.count + value.count
+        case .delete(let key), .deletePrefix(let key): key.utf8.count
+        }
     }
 }

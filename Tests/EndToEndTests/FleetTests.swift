@@ -162,6 +162,38 @@ struct FleetTests {
         #expect(!(try fleet.configKeys().map(\.key).contains(Fleet.prefix + "config/profiles/web.json")))
     }
 
+    @Test("a publish too large for one etcd transaction goes in several; every instance applies it once, whole")
+    func publishInBatches() throws {
+        let fleet = try Fleet()
+        try Self.settled(fleet)
+        let reloadsBefore = try fleet.running.map { try fleet.server($0).log.components(separatedBy: "reloaded").count }
+        // 250 profile files: more than one transaction may hold (100 operations each here, 128 in etcd).
+        for index in 0..<250 {
+            let name = String(format: "bulk%03d", index)
+            try fleet.setPublished(
+                "\(name).json",
+                TestConfig.profile(
+                    name,
+                    endpoints: [TestConfig.Endpoint(name: "edge", target: "127.0.1.\(index % 250 + 1)", priority: 1)]))
+        }
+        let published = try fleet.publish()
+        #expect(published.status == 0, "\(published.stderr)")
+        #expect(
+            published.stdout.contains("profiles=251 added=250 changed=0 removed=0 transactions=5"),
+            "\(published.stdout)")
+        let revision = try #require(Fleet.revision(printedBy: published), "\(published.stdout)")
+        let served = try fleet.seconds(within: 10) {
+            try Fleet.field(fleet.zoneStatus($0), "config") == "\(revision)"
+                && fleet.answer($0, "bulk249.tm.example") == ["127.0.1.250"]
+        }
+        #expect(served != nil, "\(fleet.describe())")
+        // One reload each: none of the batches before the last marker was applied on its own.
+        for (position, index) in fleet.running.enumerated() {
+            let log = try fleet.server(index).log
+            #expect(log.components(separatedBy: "reloaded").count == reloadsBefore[position] + 1, "\(log)")
+        }
+    }
+
     @Test("a broken revision put into etcd is refused and shown; a broken directory is not published at all")
     func brokenRevisions() throws {
         let fleet = try Fleet()

@@ -59,6 +59,26 @@ struct FleetMirrorTests {
         #expect(mirror.documents?.profiles.isEmpty == true)
     }
 
+    @Test func aPublishInSeveralTransactionsIsOneRevisionOnceComplete() {
+        var mirror = FleetMirror(keys: keys)
+        let marker = { (state: PublishMarker.State) in
+            String(decoding: PublishMarker(state: state, host: "h", profiles: 2).encoded, as: UTF8.self)
+        }
+        mirror.reset(EtcdRange(revision: 5, kvs: [kv("/edgetm/config/published", marker(.publishing), revision: 5)]))
+        #expect(mirror.isPublishing)
+        _ = mirror.apply(
+            EtcdWatchBatch(revision: 6, events: [.put(kv("/edgetm/config/profiles/a.json", "{}", revision: 6))]))
+        #expect(mirror.isPublishing)
+        let done = mirror.apply(
+            EtcdWatchBatch(revision: 7, events: [.put(kv("/edgetm/config/published", marker(.published), revision: 7))])
+        )
+        #expect(done.config && !mirror.isPublishing && mirror.configRevision == 7)
+        // A marker written by hand, not by publish, is a complete revision.
+        _ = mirror.apply(
+            EtcdWatchBatch(revision: 8, events: [.put(kv("/edgetm/config/published", "by hand", revision: 8))]))
+        #expect(!mirror.isPublishing)
+    }
+
     @Test func onlyLiveInstancesCount() throws {
         var mirror = FleetMirror(keys: keys)
         let key = EndpointKey(profile: "app", endpoint: "mec")
