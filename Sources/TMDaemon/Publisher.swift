@@ -408,11 +408,16 @@ private struct Worker {
         } catch {
             logger.error("\(error)")
             generation += 1
-            monitor.configure(
+            let restored = monitor.configure(
                 old.configuration.profiles, generation: generation,
                 sourceAddresses: old.configuration.probeSourceAddresses)
             overrides = admin.resolved(in: old.routing.profiles).overrides
             configureFleet(for: old.configuration)
+            // The old configuration's own verdicts again, so that the next fleet update combines vectors of the
+            // configuration that serves.
+            var health = restored
+            health.overrides = overrides
+            self.own = health
             return false
         }
     }
@@ -534,7 +539,11 @@ private struct Worker {
         // Whatever is due expires first, so that what the fleet no longer has was cleared on another server.
         expireAdmin()
         let now = Date()
-        let (set, removed) = admin.replace(with: entries.filter { !$0.isExpired(at: now) })
+        // What this server was told and has not yet written is laid over: the fleet's set does not know it yet.
+        var fleetSet = Dictionary(
+            entries.map { (EndpointKey(profile: $0.profile, endpoint: $0.endpoint), $0) }, uniquingKeysWith: { $1 })
+        for (key, entry) in agent?.pendingAdminWrites ?? [] { fleetSet[key] = entry }
+        let (set, removed) = admin.replace(with: fleetSet.values.filter { !$0.isExpired(at: now) })
         noteAdmin(set, cleared: false, fromFleet: true)
         noteAdmin(removed, cleared: true, fromFleet: true)
         if !set.isEmpty || !removed.isEmpty { republishAdmin() }

@@ -34,9 +34,11 @@ final class EtcdTransfer {
 
     /// `requestTimeout` nil: no limit on the whole transfer (a watch), only on connecting. A failing setup call is
     /// reported as a failure of this endpoint, since the next one may not need what failed (a TLS file, say).
-    init(url: String, body request: [UInt8], tls: EtcdTLS?, connectTimeout: Double, requestTimeout: Double?)
-        throws(EtcdError)
-    {
+    /// `headers`: sent besides the JSON ones.
+    init(
+        url: String, body request: [UInt8], tls: EtcdTLS?, connectTimeout: Double, requestTimeout: Double?,
+        headers extra: [String] = []
+    ) throws(EtcdError) {
         try Self.globalInit.get()
         guard let handle = curl_easy_init() else { throw EtcdError(.unreachable, "\(url): curl_easy_init failed") }
         self.handle = handle
@@ -67,7 +69,7 @@ final class EtcdTransfer {
                 if let file = tls.keyFile { try string(CURLOPT_SSLKEY, file) }
             }
             // Without "Expect:" curl waits for a 100 Continue before sending bodies over 1 KiB.
-            for header in ["Content-Type: application/json", "Expect:"] {
+            for header in ["Content-Type: application/json", "Expect:"] + extra {
                 guard let list = curl_slist_append(headers, header) else {
                     throw SetupError(call: "curl_slist_append", reason: "out of memory")
                 }

@@ -22,8 +22,12 @@ extension EtcdClient {
             let stream = WatchStream(url: url)
             let transfer: EtcdTransfer
             do {
+                // A member cut off from its cluster would keep the stream open and silent while the others move on;
+                // asked to require a leader, it ends the watch with "no leader" instead (etcd's gateway passes
+                // Grpc-Metadata- headers on as gRPC metadata), and another member takes it up.
                 transfer = try EtcdTransfer(
-                    url: url + "/v3/watch", body: body, tls: tls, connectTimeout: connectTimeout, requestTimeout: nil)
+                    url: url + "/v3/watch", body: body, tls: tls, connectTimeout: connectTimeout, requestTimeout: nil,
+                    headers: ["Grpc-Metadata-hasleader: true"])
             } catch {
                 reasons.append(error.message)
                 continue

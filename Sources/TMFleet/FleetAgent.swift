@@ -80,6 +80,8 @@ public final class FleetAgent: Sendable {
     /// How often the lease is renewed, which is also how soon a writer notices etcd has gone.
     static let renewalInterval = 1.0
     static let retryInterval = 0.5
+    /// How long a revision older than one already seen is waited out before it is believed.
+    static let behindPatience = 10.0
     /// Transactions are cut to this many operations: etcd refuses more than 128 by default.
     static let operationsPerTransaction = 100
 
@@ -155,6 +157,9 @@ public final class FleetAgent: Sendable {
         return true
     }
 
+    /// Admin entries given here and not yet in etcd, in order (nil: cleared).
+    public var pendingAdminWrites: [(EndpointKey, AdminEntry?)] { adminWrites.withLock { $0 } }
+
     private static func key(_ entry: AdminEntry) -> EndpointKey {
         EndpointKey(profile: entry.profile, endpoint: entry.endpoint)
     }
@@ -208,12 +213,17 @@ public final class FleetAgent: Sendable {
                 }
             }
         }
+        // The newest revision seen: a member that is behind (just restarted, catching up) must not take the server
+        // back to an older configuration, admin state or view.
+        var newest: Int64 = 0
+        var behindSince: Double?
         while !isStopping {
-            let range: EtcdRange
+            var range: EtcdRange
             do {
                 // Serializable: a member that stopped takes the watch to another, which answers at once even while
-                // the cluster elects a new leader; a member cut off from the others is caught by the lease.
+                // the cluster elects a new leader. One that is behind is asked again through the leader.
                 range = try client.range(prefix: keys.prefix, serializable: true)
+                if range.revision < newest { range = try client.range(prefix: keys.prefix) }
             } catch {
                 if isStopping { return }
                 // Only a range that fails on every member counts as etcd gone: a watch that ended on one member
@@ -222,6 +232,22 @@ public final class FleetAgent: Sendable {
                 sleepUnlessStopping(Self.retryInterval)
                 continue
             }
+            if range.revision < newest {
+                // Still behind after asking the leader: etcd itself went back (restored from an old backup, or
+                // rebuilt). Waited out for a while, then taken as it is.
+                let since = behindSince ?? monotonicSeconds()
+                behindSince = since
+                if monotonicSeconds() - since < Self.behindPatience {
+                    sleepUnlessStopping(Self.retryInterval)
+                    continue
+                }
+                logger.warning(
+                    "etcd's revision went back; taking its configuration as it is",
+                    metadata: ["revision": "\(range.revision)", "seen": "\(newest)"])
+                postedConfig = -1
+            }
+            behindSince = nil
+            newest = range.revision
             mirror.reset(range)
             postedAdmin = nil
             post(config: true, view: true, admin: true)
@@ -229,6 +255,7 @@ public final class FleetAgent: Sendable {
             let watchStarted = monotonicSeconds()
             do {
                 try client.watch(prefix: keys.prefix, from: range.revision + 1, cancellation: cancellation) { batch in
+                    newest = max(newest, batch.revision)
                     let changes = mirror.apply(batch)
                     post(config: changes.config, view: changes.view, admin: changes.admin)
                 }
@@ -411,6 +438,9 @@ public final class FleetAgent: Sendable {
             let state = FleetConnection(
                 isConnected: isConnected, since: Date(), reason: isConnected ? nil : parts.reason)
             parts.reported = state
+            // Under the lock, so that the two threads' reports reach the publisher in the order they were made
+            // (it only queues them).
+            update(.connection(state))
             return state
         }
         guard let changed else { return }
@@ -423,7 +453,6 @@ public final class FleetAgent: Sendable {
                 "etcd cannot be reached; routing on this server's own verdicts until it can",
                 metadata: ["instance": "\(instance)", "reason": "\(changed.reason ?? "")"])
         }
-        update(.connection(changed))
     }
 
     private func sleepUnlessStopping(_ seconds: Double) {

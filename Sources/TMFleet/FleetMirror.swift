@@ -25,8 +25,11 @@ struct FleetMirror {
     init(keys: FleetKeys) { self.keys = keys }
 
     /// The published documents; nil while nothing was published.
+    /// nil also when every document was deleted: a fleet whose keys were removed by hand keeps serving what it
+    /// has rather than no profiles at all.
     var documents: ConfigDocuments? {
-        hasConfig ? ConfigDocuments(profiles: profiles, geoSubnets: geoSubnets) : nil
+        hasConfig && !(profiles.isEmpty && geoSubnets == nil)
+            ? ConfigDocuments(profiles: profiles, geoSubnets: geoSubnets) : nil
     }
 
     /// The verdicts of the live instances only: a vantage point without a lease counts for nothing.

@@ -22,6 +22,9 @@ struct Publish: ParsableCommand {
     @Flag(name: .long, help: "List the profiles that would be added, changed and removed; write nothing.")
     var dryRun = false
 
+    /// A marker saying `publishing` older than this is from a publish that died: the next one takes over.
+    static let takeOverAfter = 60.0
+
     func run() throws {
         // The bytes read here are the ones validated and the ones written; validated as `check` validates the
         // files, with its names for them. A file that cannot be read is reported by the loader from the files.
@@ -44,6 +47,13 @@ struct Publish: ParsableCommand {
             published = PublishedDocuments(try client.range(prefix: keys.config), keys: keys)
         } catch {
             throw Reload.Failure("cannot read the fleet's configuration from etcd: \(error)")
+        }
+        // Two publishes in several transactions each would mix their batches; one that died half way (its marker
+        // left saying `publishing`) is taken over after a while.
+        if let underWay = published.underWay, Date().timeIntervalSince(underWay.time) < Self.takeOverAfter {
+            throw Reload.Failure(
+                "a publish from \(underWay.host) has been under way since "
+                    + "\(ISO8601DateFormatter().string(from: underWay.time)); try again in a minute")
         }
         let plan = PublishPlan(from: published.documents, to: documents)
         if dryRun {
@@ -98,12 +108,16 @@ struct Publish: ParsableCommand {
 /// The documents of the revision etcd holds now.
 struct PublishedDocuments {
     var documents = ConfigDocuments(profiles: [:])
+    /// The marker, when it says a publish is under way.
+    var underWay: PublishMarker?
 
     init(_ range: EtcdRange, keys: FleetKeys) {
         for kv in range.kvs {
             switch keys.parse(kv.key) {
             case .profile(let file): documents.profiles[file] = Data(kv.value)
             case .geoSubnets: documents.geoSubnets = Data(kv.value)
+            case .published:
+                if let marker = PublishMarker.decode(kv.value), marker.state == .publishing { underWay = marker }
             default: continue
             }
         }
