@@ -138,8 +138,13 @@ struct AdminTests {
         try ServerProcess.with(config: site.config.url) { server in
             #expect(try Self.awaitAnswer(server, "127.0.0.11"))
             try site.succeed(["drain", "app", "mec", "--reason", "maintenance"])
-            // The state file is written once changes have been quiet for 250 ms.
-            usleep(800_000)
+            // The state file is written once changes have been quiet for 250 ms: waited for, rather than slept on,
+            // since the whole suite at once can keep the publisher off the CPU for longer.
+            let stateFile = site.config.url.appendingPathComponent(".state.json")
+            #expect(
+                eventuallyTrue(within: 5) {
+                    (try? String(contentsOf: stateFile, encoding: .utf8))?.contains("maintenance") == true
+                }, "the drain never reached the state file")
         }
         try ServerProcess.with(config: site.config.url) { server in
             #expect(try Self.answer(server) == ["127.0.0.12"])

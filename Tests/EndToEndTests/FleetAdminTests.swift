@@ -69,8 +69,12 @@ struct FleetAdminTests {
         #expect(try fleet.answer(0) == [Self.region])
         #expect(try fleet.answer(1) == [Self.mec] && fleet.answer(2) == [Self.mec], "\(fleet.describe())")
         // Kept in the state file (written once changes have been quiet for 250 ms): a restart keeps it.
-        usleep(800_000)
-        fleet.stop(0)
+        let stateFile = fleet.instances[0].url.appendingPathComponent(".state.json")
+        #expect(
+            eventuallyTrue(within: 5) {
+                (try? String(contentsOf: stateFile, encoding: .utf8))?.contains("drained") == true
+            }, "the drain never reached the state file")
+        _ = fleet.stop(0)
         try fleet.start(0)
         #expect(
             try fleet.seconds(within: 5) { try $0 != 0 || fleet.answer(0) == [Self.region] } != nil,
