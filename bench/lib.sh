@@ -181,28 +181,7 @@ provide_edgetm() {
 
 # free_ports N: N distinct loopback ports, each free for both UDP and TCP right now (all held until the N are chosen,
 # so that none is picked twice).
-free_ports() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-want, held, ports = int(sys.argv[1]), [], []
-for _ in range(100 * want):
-    if len(ports) == want:
-        break
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    port = udp.getsockname()[1]
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        tcp.bind(("127.0.0.1", port))
-    except OSError:
-        udp.close(); tcp.close(); continue
-    held += [udp, tcp]
-    ports.append(port)
-if len(ports) < want:
-    sys.exit("no free loopback port for both UDP and TCP")
-print(" ".join(map(str, ports)))
-EOF
-}
+free_ports() { python3 "$(dirname "${BASH_SOURCE[0]}")/ports.py" "$1"; }
 
 # wait_dns PORT NAME [SECONDS] [PID]: waits until NAME A is answered NOERROR on 127.0.0.1:PORT (default 20 s);
 # gives up early when PID has exited.

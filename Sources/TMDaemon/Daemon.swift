@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import TMConfig
 import TMControl
 import TMFleet
@@ -47,8 +46,6 @@ public final class Daemon: Sendable {
     private let identity: ServerIdentity
     private let notifier = SystemdNotifier()
     private let reloads = ReloadRequests()
-    /// How many errors the last load found, for the status of a refused fleet revision.
-    private let lastLoadErrors = Mutex(0)
 
     public init(options: DaemonOptions, logger: Logger) {
         self.options = options
@@ -119,8 +116,7 @@ public final class Daemon: Sendable {
         }
         let (configuration, revision, refused) =
             fleet?.startingConfiguration(local: local) { documents, revision in
-                let result = load(reason: "start", published: (documents, revision))
-                return (result, result == nil ? lastLoadErrors.withLock { $0 } : 0)
+                load(reason: "start", published: (documents, revision))
             } ?? (local, nil, nil)
         let publisher: Publisher
         do {
@@ -225,11 +221,15 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// `published`: a fleet revision's documents, validated with the local `edgetm.json`.
-    private func load(reason: String, published: (ConfigDocuments, Int64)? = nil) -> Configuration? {
+    private func load(reason: String) -> Configuration? { load(reason: reason, published: nil).configuration }
+
+    /// `published`: a fleet revision's documents, validated with the local `edgetm.json`. Also returns how many
+    /// errors refused it, for the status of a refused revision.
+    private func load(reason: String, published: (ConfigDocuments, Int64)?) -> (
+        configuration: Configuration?, errors: Int
+    ) {
         let result = ConfigLoader.load(
             directory: options.configDirectory, source: published.map { Self.source($0.0, revision: $0.1) })
-        lastLoadErrors.withLock { $0 = result.errors.count }
         for warning in result.warnings { logger.warning("\(warning)") }
         for error in result.errors { logger.error("\(error)") }
         if result.configuration == nil {
@@ -240,7 +240,7 @@ public final class Daemon: Sendable {
             if let published { metadata["revision"] = "\(published.1)" }
             logger.error("configuration refused", metadata: metadata)
         }
-        return result.configuration.flatMap(creatingCookieSecret)
+        return (result.configuration.flatMap(creatingCookieSecret), result.errors.count)
     }
 
     /// Issues in a published revision name it: `etcd revision 42: app.json: ...`.

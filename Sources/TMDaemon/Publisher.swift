@@ -68,7 +68,8 @@ final class Publisher: Sendable {
             agent: agent)
         let own = worker.applyingAdmin(to: health, in: ProfileSet(configuration.profiles))
         worker.configureFleet(for: configuration)
-        let snapshot = try builder.build(configuration, health: worker.routedHealth(own: own))
+        let snapshot = try builder.build(
+            configuration, health: worker.routedHealth(own: own), endpointKeys: worker.fleetKeys)
         store = SnapshotStore(snapshot)
         worker.attach(
             builder: builder, store: store, board: board, reloads: reloads, events: self.events,
@@ -253,6 +254,9 @@ private struct Worker {
         return changed.isEmpty ? nil : (routed, Set(changed))
     }
 
+    /// The serving configuration's endpoint names by id, when this server is in a fleet.
+    var fleetKeys: [EndpointKey]? { fleet?.keys }
+
     /// Endpoint names by id for a new configuration, so that the fleet's verdicts (by name) find their endpoints.
     mutating func configureFleet(for configuration: Configuration) {
         fleet?.configure(
@@ -400,7 +404,7 @@ private struct Worker {
         configureFleet(for: configuration)
         let health = routedHealth(own: own)
         do {
-            let snapshot = try builder.build(configuration, health: health, previous: old)
+            let snapshot = try builder.build(configuration, health: health, previous: old, endpointKeys: fleetKeys)
             store.publish(snapshot)
             logAnswers(of: snapshot, previous: old)
             markUnsaved()

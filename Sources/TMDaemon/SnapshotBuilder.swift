@@ -15,8 +15,11 @@ struct SnapshotBuilder {
 
     /// Everything planned and encoded: at start and on reload (where names whose records did not change keep the
     /// answers `previous` encoded). Throws when an answer cannot be encoded.
+    /// `endpointKeys`: the configuration's, when the caller has made them already (a fleet server, for its
+    /// verdicts by name).
     mutating func build(
-        _ configuration: Configuration, health: HealthVector, previous: ServingSnapshot? = nil
+        _ configuration: Configuration, health: HealthVector, previous: ServingSnapshot? = nil,
+        endpointKeys: [EndpointKey]? = nil
     ) throws(AnswerEncodingError) -> ServingSnapshot {
         let routing = RoutingTable(profiles: ProfileSet(configuration.profiles), health: health)
         let serial = nextSerial()
@@ -29,7 +32,7 @@ struct SnapshotBuilder {
             now: wallClockSeconds())
         return ServingSnapshot(
             configuration: configuration, routing: routing, table: table, serial: serial,
-            endpointKeys: ServingSnapshot.endpointKeys(of: configuration), cookies: cookies)
+            endpointKeys: endpointKeys ?? ServingSnapshot.endpointKeys(of: configuration), cookies: cookies)
     }
 
     /// After a health change: only the profiles holding a changed endpoint, and those nesting them, are planned and

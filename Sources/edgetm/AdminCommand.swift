@@ -19,16 +19,10 @@ struct Admin: ParsableCommand {
         func send(_ request: ControlRequest) throws -> ControlReply {
             let path = ControlSocketPath.forClient(explicit: control, configDirectory: config)
             let reply: ControlReply
-            do { reply = try ControlClient.send(request, to: path) } catch { throw Failure(error.description) }
-            if let error = reply.error { throw Failure(error) }
+            do { reply = try ControlClient.send(request, to: path) } catch { throw CommandFailure(error.description) }
+            if let error = reply.error { throw CommandFailure(error) }
             return reply
         }
-    }
-
-    /// A refusal: printed as `edgetm admin: message`, exit 1.
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
     }
 
     struct Setting: ParsableArguments {
@@ -101,7 +95,7 @@ struct Admin: ParsableCommand {
             let reply = try connection.send(try request())
             if let warning = reply.warning { FileHandle.standardError.write(Data("edgetm admin: \(warning)\n".utf8)) }
             print(table(reply.entries))
-        } catch let failure as Failure {
+        } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("edgetm admin: \(failure)\n".utf8))
             throw ExitCode(1)
         }

@@ -21,7 +21,7 @@ struct Probe: ParsableCommand {
     func run() throws {
         let result = ConfigLoader.load(directory: config)
         guard result.configuration?.fleet != nil || result.configuration == nil else {
-            throw Reload.Failure(
+            throw CommandFailure(
                 "\(ConfigLoader.serverFile): fleet: a vantage point needs a fleet section naming the etcd cluster")
         }
         Serve.bootstrapLogging(level: logLevel)

@@ -33,10 +33,10 @@ struct Publish: ParsableCommand {
         for issue in result.issues { FileHandle.standardError.write(Data("\(issue)\n".utf8)) }
         guard let configuration = result.configuration else { throw ExitCode(1) }
         guard let documents = source?.documents else {
-            throw Reload.Failure("\(config): the files changed while being read; nothing written")
+            throw CommandFailure("\(config): the files changed while being read; nothing written")
         }
         guard let fleet = configuration.fleet else {
-            throw Reload.Failure(
+            throw CommandFailure(
                 "\(ConfigLoader.serverFile): fleet: publishing needs a fleet section naming the etcd cluster")
         }
         let client = EtcdClient(
@@ -46,12 +46,12 @@ struct Publish: ParsableCommand {
         do {
             published = PublishedDocuments(try client.range(prefix: keys.config), keys: keys)
         } catch {
-            throw Reload.Failure("cannot read the fleet's configuration from etcd: \(error)")
+            throw CommandFailure("cannot read the fleet's configuration from etcd: \(error)")
         }
         // Two publishes in several transactions each would mix their batches; one that died half way (its marker
         // left saying `publishing`) is taken over after a while.
         if let underWay = published.underWay, Date().timeIntervalSince(underWay.time) < Self.takeOverAfter {
-            throw Reload.Failure(
+            throw CommandFailure(
                 "a publish from \(underWay.host) has been under way since "
                     + "\(ISO8601DateFormatter().string(from: underWay.time)); try again in a minute")
         }
@@ -100,7 +100,7 @@ struct Publish: ParsableCommand {
                     "; etcd takes requests of at most --max-request-bytes (default 1.5 MiB): a profile file that"
                     + " large needs it raised"
             }
-            throw Reload.Failure("etcd refused the revision: \(error)\(hint)")
+            throw CommandFailure("etcd refused the revision: \(error)\(hint)")
         }
     }
 }

@@ -28,16 +28,10 @@ struct Reload: ParsableCommand {
         // it needs no privilege beyond seeing the process, which sending it a signal needs anyway.
         let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
         if let name = comm?.trimmingCharacters(in: .whitespacesAndNewlines), name != "edgetm" {
-            throw Failure("process \(pid) is \(name), not edgetm; nothing sent")
+            throw CommandFailure("process \(pid) is \(name), not edgetm; nothing sent")
         }
         guard kill(pid, SIGHUP) == 0 else {
-            throw Failure("cannot signal process \(pid): \(String(cString: strerror(errno)))")
+            throw CommandFailure("cannot signal process \(pid): \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// A refusal: printed as `Error: message`, exit 1.
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
     }
 }

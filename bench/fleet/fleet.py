@@ -38,6 +38,7 @@ BENCH = os.path.dirname(HERE)
 ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, BENCH)
 import dnsprobe  # noqa: E402  (bench/dnsprobe.py: the shared DNS poller)
+from ports import free_ports  # noqa: E402  (bench/ports.py)
 
 MEC = "127.0.0.11"
 REGION = "127.0.0.12"
@@ -122,29 +123,6 @@ def tail(path):
             return f.read()
     except FileNotFoundError:
         return ""
-
-
-def free_ports(count):
-    """`count` distinct loopback ports, each free for both UDP and TCP (all held until the count is reached)."""
-    held, ports = [], []
-    try:
-        while len(ports) < count:
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                tcp.bind(("127.0.0.1", port))
-            except OSError:
-                udp.close()
-                tcp.close()
-                continue
-            held += [udp, tcp]
-            ports.append(port)
-        return ports
-    finally:
-        for s in held:
-            s.close()
 
 
 # --- etcd
