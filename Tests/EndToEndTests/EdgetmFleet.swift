@@ -35,6 +35,8 @@ final class EdgetmFleet: @unchecked Sendable {
     let instances: [TestConfig]
     let names: [String]
     let sources: [String]
+    /// Each instance's HTTP interface (metrics), on 127.0.0.1.
+    let httpPorts: [UInt16]
     private(set) var servers: [ServerProcess?]
     private let scratch: TemporaryDirectory
     /// The revision printed by the first publish.
@@ -55,22 +57,26 @@ final class EdgetmFleet: @unchecked Sendable {
         region = try FailoverTests.HTTPEndpoint(address: Self.regionAddress, port: probePort)
         names = (1...count).map { "ns\($0)" }
         sources = (1...count).map { "127.0.0.\(50 + $0)" }
+        let httpPorts = try (1...count).map { _ in try FreePort.pick() }
+        self.httpPorts = httpPorts
+        let (names, sources) = (names, sources)
         let urls = etcd.clientURLs
-        func server(instance: String, source: String?) -> String {
+        func server(instance: String, source: String?, httpPort: UInt16? = nil) -> String {
             var extra: [String: Any] = [
                 "fleet": [
                     "etcd": urls, "prefix": Self.prefix, "instance": instance, "degradedWhen": degradedWhen,
                 ] as [String: Any]
             ]
             if let source { extra["probeSourceAddress"] = [source] }
+            if let httpPort { extra["http"] = ["listen": ["127.0.0.1:\(httpPort)"]] }
             return TestConfig.server(extra: extra)
         }
         published = try TestConfig(
             server: server(instance: "publisher", source: nil),
             profiles: ["app.json": Self.appProfile(port: probePort)])
-        instances = try zip(names, sources).map { name, source in
+        instances = try names.indices.map { index in
             try TestConfig(
-                server: server(instance: name, source: source),
+                server: server(instance: names[index], source: sources[index], httpPort: httpPorts[index]),
                 profiles: [
                     "app.json": TestConfig.profile(
                         "app",

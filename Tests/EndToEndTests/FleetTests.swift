@@ -162,6 +162,24 @@ struct FleetTests {
         #expect(!(try fleet.configKeys().map(\.key).contains(Fleet.prefix + "config/profiles/web.json")))
     }
 
+    @Test("fleet metrics pass promtool: connected, vantage points, the revision, verdict writes and renewals")
+    func metrics() throws {
+        let fleet = try Fleet()
+        try Self.settled(fleet)
+        let url = "http://127.0.0.1:\(fleet.httpPorts[0])/metrics"
+        let check = try Command.run(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "curl -s \(url) | promtool check metrics"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let page = try Command.run(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", url]).stdout
+        let lines = Set(page.split(separator: "\n").map(String.init))
+        #expect(lines.contains("edgetm_fleet_connected 1"), "\(page)")
+        #expect(lines.contains("edgetm_fleet_vantage_points 3"), "\(page)")
+        #expect(lines.contains("edgetm_fleet_config_revision \(fleet.firstRevision)"), "\(page)")
+        let writes = lines.first { $0.hasPrefix("edgetm_fleet_etcd_writes_total{kind=\"verdicts\"} ") }
+        #expect(writes.flatMap { Int($0.split(separator: " ").last ?? "") }.map { $0 >= 1 } == true, "\(page)")
+        #expect(lines.contains { $0.hasPrefix("edgetm_fleet_etcd_writes_total{kind=\"lease_renewal\"} ") }, "\(page)")
+    }
+
     @Test("a publish too large for one etcd transaction goes in several; every instance applies it once, whole")
     func publishInBatches() throws {
         let fleet = try Fleet()
